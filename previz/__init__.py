@@ -1,0 +1,5 @@
+"""Previz: desktop previsualization for filmmakers."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,141 @@
+"""Plain values the services hand out: snapshots of sequences, shots, takes and elements.
+
+Frozen dataclasses with no behaviour that needs a database; the UI and the CLI read them, the
+store builds them, and they serialise to JSON with :func:`to_json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from typing import Any
+
+from previz.core.time import format_rate
+
+# Limits that protect the project from absurd input (a 100 kB prompt is a paste accident).
+MAX_PROMPT_CHARS = 10_000
+MAX_TEXT_CHARS = 20_000
+MAX_NAME_CHARS = 200
+MIN_SIZE, MAX_SIZE = 16, 8192
+
+
+@dataclass(frozen=True)
+class SequenceInfo:
+    id: int
+    name: str
+    position: int
+    scene: str
+    fps: Fraction
+    width: int
+    height: int
+    aspect: str
+    drop_frame: bool
+    shot_count: int = 0
+    duration_frames: int = 0
+
+
+@dataclass(frozen=True)
+class ShotInfo:
+    id: int
+    sequence_id: int
+    sequence_name: str
+    index: int  # position among the sequence's live shots, 0-based
+    code: str
+    scene: str
+    prompt: str
+    negative_prompt: str
+    duration_frames: int  # planned duration
+    camera_notes: str
+    notes: str
+    dialogue: str
+    trim_in: int
+    trim_out: int | None
+    selected_take_id: int | None
+    selected_take_number: int | None
+    take_count: int
+    thumbnail: str | None  # relative to the project folder
+    status: str  # empty | done | queued | generating | failed
+
+    @property
+    def label(self) -> str:
+        return f"{self.scene}/{self.code}" if self.scene else self.code
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    path: str  # relative to the project folder
+    start: int
+    end: int  # exclusive
+    sha256: str
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class TakeInfo:
+    id: int
+    uid: str
+    shot_id: int
+    number: int
+    operation: str
+    engine: str
+    model: str
+    prompt: str
+    expanded_prompt: str
+    seed: int
+    width: int
+    height: int
+    fps: Fraction
+    frame_count: int
+    status: str
+    rating: int
+    circled: bool
+    notes: str
+    deleted: bool
+    selected: bool
+    created_at: str
+    recipe: dict[str, Any]
+    parents: tuple[int, ...]  # parent take ids (one for extend/remix/loop, two for a bridge)
+    segments: tuple[SegmentInfo, ...] = ()
+    thumbnail: str | None = None
+    head: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ElementInfo:
+    id: int
+    name: str
+    kind: str
+    description: str
+    image: str | None
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: int
+    kind: str
+    status: str
+    shot_id: int | None
+    take_id: int | None
+    progress: float
+    message: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def to_json(value: Any) -> Any:
+    """JSON-ready form: snake_case keys, frames as ints, fps as a string like "24000/1001"."""
+    if isinstance(value, Fraction):
+        return format_rate(value)
+    if hasattr(value, "__dataclass_fields__"):
+        out = {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
+        if isinstance(value, ShotInfo):
+            out["label"] = value.label
+        return out
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value

@@ -1,0 +1,238 @@
+"""The persisted job queue: pending → running → done | failed | canceled | interrupted.
+
+The queue is a table so it survives a restart. Only the process holding the project's runner
+lock runs jobs; when it takes the lock it turns every ``running`` row left by a dead runner into
+``interrupted`` (retryable) and sweeps media files that no row references.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from previz.core.errors import InvalidInput, NotFound
+from previz.core.values import JobInfo
+from previz.store import db, schema
+from previz.store.folder import JOBS_TMP, rel
+
+log = logging.getLogger(__name__)
+
+J = schema.jobs
+ACTIVE = ("pending", "running")
+FINISHED = ("done", "failed", "canceled", "interrupted")
+
+
+SWEEP_MIN_AGE_S = 120  # a file this new may belong to a row another process is committing
+
+
+def _recent(path: Path) -> bool:
+    import time
+
+    try:
+        return time.time() - path.stat().st_mtime < SWEEP_MIN_AGE_S
+    except OSError:
+        return True
+
+
+def _info(r: Any) -> JobInfo:
+    return JobInfo(
+        id=r["id"],
+        kind=r["kind"],
+        status=r["status"],
+        shot_id=r["shot_id"],
+        take_id=r["take_id"],
+        progress=r["progress"],
+        message=r["message"],
+        payload=json.loads(r["payload"] or "{}"),
+    )
+
+
+class JobQueue:
+    def __init__(self, svc: Any) -> None:  # a ProjectService
+        self.svc = svc
+        self.engine = svc.engine
+        self.folder: Path = svc.folder
+        self.runner_id = f"{os.getpid()}"
+
+    # --- queue --------------------------------------------------------------------------------
+
+    def enqueue(self, kind: str, payload: dict[str, Any], shot_id: int | None = None) -> JobInfo:
+        with db.write(self.engine) as conn:
+            pos = conn.execute(select(func.coalesce(func.max(J.c.position), 0))).scalar() + 1
+            jid = conn.execute(
+                insert(J).values(
+                    kind=kind,
+                    status="pending",
+                    position=pos,
+                    shot_id=shot_id,
+                    payload=json.dumps(payload),
+                    created_at=db.utcnow(),
+                )
+            ).inserted_primary_key[0]
+        return self.get(int(jid))
+
+    def get(self, job_id: int) -> JobInfo:
+        with db.read(self.engine) as conn:
+            r = conn.execute(select(J).where(J.c.id == job_id)).mappings().first()
+        if r is None:
+            raise NotFound(f"job {job_id} does not exist")
+        return _info(r)
+
+    def list(self, *, statuses: tuple[str, ...] | None = None, limit: int = 200) -> list[JobInfo]:
+        q = select(J).order_by(J.c.status.notin_(ACTIVE), J.c.position, J.c.id.desc()).limit(limit)
+        if statuses:
+            q = q.where(J.c.status.in_(statuses))
+        with db.read(self.engine) as conn:
+            return [_info(r) for r in conn.execute(q).mappings()]
+
+    def claim_next(self) -> JobInfo | None:
+        """Take the first pending job and mark it running (atomically)."""
+        with db.write(self.engine) as conn:
+            r = (
+                conn.execute(
+                    select(J).where(J.c.status == "pending").order_by(J.c.position, J.c.id).limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            if r is None:
+                return None
+            conn.execute(
+                update(J)
+                .where(J.c.id == r["id"])
+                .values(status="running", started_at=db.utcnow(), runner=self.runner_id, progress=0)
+            )
+        return self.get(r["id"])
+
+    def set_progress(self, job_id: int, progress: float, message: str = "") -> None:
+        with db.write(self.engine) as conn:
+            conn.execute(
+                update(J)
+                .where(J.c.id == job_id, J.c.status == "running")
+                .values(progress=progress, message=message)
+            )
+
+    def finish(
+        self, job_id: int, status: str, message: str = "", take_id: int | None = None
+    ) -> JobInfo:
+        if status not in FINISHED:
+            raise ValueError(status)
+        with db.write(self.engine) as conn:
+            conn.execute(
+                update(J)
+                .where(J.c.id == job_id)
+                .values(
+                    status=status,
+                    message=message,
+                    take_id=take_id,
+                    finished_at=db.utcnow(),
+                    progress=1.0 if status == "done" else J.c.progress,
+                )
+            )
+        self.remove_scratch(job_id)
+        return self.get(job_id)
+
+    def cancel_pending(self, job_id: int) -> bool:
+        """Cancel a job that has not started; a running one is cancelled by its runner."""
+        with db.write(self.engine) as conn:
+            n = conn.execute(
+                update(J)
+                .where(J.c.id == job_id, J.c.status == "pending")
+                .values(status="canceled", finished_at=db.utcnow(), message="cancelled")
+            ).rowcount
+        return bool(n)
+
+    def retry(self, job_id: int) -> JobInfo:
+        job = self.get(job_id)
+        if job.status not in ("failed", "canceled", "interrupted"):
+            raise InvalidInput(
+                f"job {job_id} is {job.status}; only a failed, cancelled or "
+                "interrupted job can be retried"
+            )
+        return self.enqueue(job.kind, job.payload, job.shot_id)
+
+    def move(self, job_id: int, new_index: int) -> None:
+        """Reorder the pending queue."""
+        with db.write(self.engine) as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    select(J.c.id).where(J.c.status == "pending").order_by(J.c.position, J.c.id)
+                )
+            ]
+            if job_id not in ids:
+                raise InvalidInput(f"job {job_id} is not waiting in the queue")
+            ids.remove(job_id)
+            ids.insert(max(0, min(new_index, len(ids))), job_id)
+            for pos, jid in enumerate(ids, start=1):
+                conn.execute(update(J).where(J.c.id == jid).values(position=pos))
+
+    # --- scratch folders and recovery (runner-lock holder only) --------------------------------
+
+    def scratch_dir(self, job_id: int) -> Path:
+        d = self.folder / JOBS_TMP / f"job-{job_id}"
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        return d
+
+    def remove_scratch(self, job_id: int) -> None:
+        shutil.rmtree(self.folder / JOBS_TMP / f"job-{job_id}", ignore_errors=True)
+
+    def recover(self) -> list[int]:
+        """Mark ``running`` jobs of dead runners ``interrupted``. Needs the runner lock."""
+        if not self.svc.store.lock.held:
+            raise RuntimeError("only the runner-lock holder may recover jobs")
+        with db.write(self.engine) as conn:
+            ids = [r[0] for r in conn.execute(select(J.c.id).where(J.c.status == "running"))]
+            if ids:
+                conn.execute(
+                    update(J)
+                    .where(J.c.id.in_(ids))
+                    .values(
+                        status="interrupted",
+                        finished_at=db.utcnow(),
+                        message="interrupted: Previz stopped while this job ran; retry it",
+                    )
+                )
+        for jid in ids:
+            self.remove_scratch(jid)
+        return ids
+
+    def sweep(self) -> list[str]:
+        """Delete media files no row references. Needs the runner lock; never touches the
+        scratch folder of a pending or running job, nor anything outside ``media/``."""
+        if not self.svc.store.lock.held:
+            raise RuntimeError("only the runner-lock holder may sweep media")
+        with db.read(self.engine) as conn:
+            refs = self.svc.referenced_paths(conn, live_only=False)
+            live_jobs = {r[0] for r in conn.execute(select(J.c.id).where(J.c.status.in_(ACTIVE)))}
+        removed: list[str] = []
+        media = self.folder / "media"
+        jobs_dir = self.folder / JOBS_TMP
+        for root, dirs, files in os.walk(media):
+            rootp = Path(root)
+            if rootp == jobs_dir:
+                for d in list(dirs):
+                    jid = d.removeprefix("job-")
+                    if not (jid.isdigit() and int(jid) in live_jobs):
+                        shutil.rmtree(rootp / d, ignore_errors=True)
+                        removed.append(rel(self.folder, rootp / d))
+                dirs.clear()
+                continue
+            for name in files:
+                p = rootp / name
+                r = rel(self.folder, p)
+                if r not in refs and not _recent(p):
+                    p.unlink(missing_ok=True)
+                    removed.append(r)
+        from previz.services.project import _remove_empty_dirs
+
+        _remove_empty_dirs(media / "takes")
+        return removed

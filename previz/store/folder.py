@@ -1,0 +1,196 @@
+"""The project folder on disk: ``Name.previz/`` with ``project.db`` and ``media/``.
+
+Every stored path is relative to the folder and must resolve inside it. Files are written to a
+temporary name and renamed into place before their row is committed, so a crash leaves either
+the old state or the new one. The job-runner lock (an OS file lock) decides which process may
+recover interrupted jobs and sweep unreferenced media.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import uuid
+from pathlib import Path, PurePosixPath
+
+from previz.core.errors import InvalidInput, ProjectError
+
+SUFFIX = ".previz"
+MEDIA = "media"
+TAKES = "media/takes"
+JOBS_TMP = "media/.jobs"  # per-job scratch folders; swept only when their job is finished
+IMPORTS = "media/imports"
+LOCK_NAME = ".runner.lock"
+
+
+def project_dir(path: str | Path) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def rel(folder: Path, path: str | Path) -> str:
+    """A path stored in the database: relative, POSIX, inside the folder (else refused)."""
+    p = Path(path)
+    absolute = (p if p.is_absolute() else folder / p).resolve()
+    try:
+        relative = absolute.relative_to(folder.resolve())
+    except ValueError:
+        raise InvalidInput(
+            f"path {path} is outside the project folder {folder}; copy the file into the project "
+            "(or import it) instead"
+        ) from None
+    return PurePosixPath(*relative.parts).as_posix()
+
+
+def resolve(folder: Path, stored: str) -> Path:
+    """An absolute path for a stored relative path; refuses anything escaping the folder."""
+    if not stored or Path(stored).is_absolute() or PurePosixPath(stored).is_absolute():
+        raise ProjectError(f"stored path {stored!r} is not relative to the project folder")
+    target = (folder / stored).resolve()
+    try:
+        target.relative_to(folder.resolve())
+    except ValueError:
+        raise ProjectError(f"stored path {stored!r} resolves outside the project folder") from None
+    return target
+
+
+def new_uid() -> str:
+    return uuid.uuid4().hex
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    if sys.platform.startswith("win"):
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary name, flush to disk, then rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
+def install_dir(folder: Path, scratch: Path, dest_rel: str) -> Path:
+    """Move a finished scratch folder (already flushed) to ``dest_rel`` inside the project."""
+    dest = resolve(folder, dest_rel)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    for root, _dirs, files in os.walk(scratch):
+        for name in files:
+            fd = os.open(Path(root) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    os.replace(scratch, dest)
+    fsync_dir(dest.parent)
+    return dest
+
+
+def import_file(folder: Path, source: Path, subdir: str = IMPORTS) -> str:
+    """Copy a user's file (reference image, footage) into the project; return its stored path."""
+    source = Path(source).expanduser()
+    if not source.is_file():
+        raise InvalidInput(f"file {source} does not exist")
+    dest_dir = folder / subdir
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / f"{uuid.uuid4().hex[:8]}-{source.name}"
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return rel(folder, dest)
+
+
+def disk_usage(folder: Path) -> dict[str, int]:
+    usage: dict[str, int] = {"database": 0, "media": 0, "backups": 0, "other": 0}
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            p = Path(root) / name
+            try:
+                size = p.stat().st_size
+            except OSError:
+                continue
+            top = p.relative_to(folder).parts[0]
+            key = {"media": "media", "backups": "backups"}.get(top)
+            if key is None:
+                key = "database" if name.startswith("project.db") else "other"
+            usage[key] += size
+    usage["total"] = sum(usage.values())
+    return usage
+
+
+class RunnerLock:
+    """An advisory OS lock on ``.runner.lock``: one job runner per project at a time.
+
+    The lock is released by the OS when the holding process dies, so a free lock with a
+    ``running`` job in the table means that job's runner crashed.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        self._fh: object | None = None
+
+    def acquire(self) -> bool:
+        if self._fh is not None:
+            return True
+        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        try:
+            if sys.platform.startswith("win"):
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    @property
+    def held(self) -> bool:
+        return self._fh is not None
+
+    def release(self) -> None:
+        fh = self._fh
+        if fh is None:
+            return
+        self._fh = None
+        try:
+            if sys.platform.startswith("win"):
+                import msvcrt
+
+                fh.seek(0)  # type: ignore[attr-defined]
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)  # type: ignore[attr-defined]
+        finally:
+            fh.close()  # type: ignore[attr-defined]

@@ -1,0 +1,94 @@
+"""Schema changes are Alembic migrations; a project made by an older Previz opens in a newer one."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from previz.core.errors import ProjectError
+from previz.services.project import ProjectService
+from previz.store import db
+from previz.store.schema import SCHEMA_HEAD, metadata
+
+
+def test_code_head_matches_the_migration_scripts() -> None:
+    assert db.script_head() == SCHEMA_HEAD == db.KNOWN_REVISIONS[-1]
+
+
+def test_migrated_schema_matches_the_tables_the_code_uses(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    svc = ProjectService.create(tmp_path / "P.previz")
+    with svc.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    svc.close()
+    assert diff == []
+
+
+def _make_first_schema_project(folder: Path) -> None:
+    """A project exactly as the first schema (revision 0001) wrote it."""
+    folder.mkdir()
+    (folder / "media").mkdir()
+    engine = db.make_engine(folder / "project.db")
+    db.upgrade(engine, "0001")
+    con = sqlite3.connect(folder / "project.db")
+    con.executescript(
+        """
+        INSERT INTO project (id, uid, name, created_at, app_version, settings)
+            VALUES (1, 'u1', 'Old Film', '2026-01-01T00:00:00Z', '0.0.1', '{}');
+        INSERT INTO sequences (id, name, position, scene, fps_num, fps_den, width, height,
+            aspect, drop_frame, created_at) VALUES
+            (1, 'Scene 1', 0, '1', 24000, 1001, 1280, 720, '16:9', 0, '2026-01-01T00:00:00Z');
+        INSERT INTO shots (id, sequence_id, position, code, scene, prompt, duration_frames,
+            created_at) VALUES
+            (1, 1, 0, '0010', '1', 'WIDE, dusk, the pier', 120, '2026-01-01T00:00:00Z'),
+            (2, 1, 1, '0020', '1', 'CU, the captain', 48, '2026-01-01T00:00:00Z');
+        INSERT INTO takes (id, uid, shot_id, number, operation, engine, width, height, fps_num,
+            fps_den, frame_count, created_at) VALUES
+            (1, 't1', 1, 1, 'generate', 'animatic', 1280, 720, 24000, 1001, 120,
+             '2026-01-01T00:00:00Z');
+        INSERT INTO segments (take_id, ordinal, path, start, "end", sha256)
+            VALUES (1, 0, 'media/takes/t1/clip.mp4', 0, 120, 'x');
+        UPDATE shots SET selected_take_id = 1, next_take_number = 2 WHERE id = 1;
+        """
+    )
+    con.commit()
+    con.close()
+    engine.dispose()
+
+
+def test_a_first_schema_project_upgrades_and_keeps_everything(tmp_path: Path) -> None:
+    folder = tmp_path / "Old.previz"
+    _make_first_schema_project(folder)
+    with ProjectService.open(folder) as svc:
+        info = svc.info()
+        assert info["schema"] == SCHEMA_HEAD
+        assert info["name"] == "Old Film"
+        shots = svc.shots()
+        assert [s.code for s in shots] == ["0010", "0020"]
+        assert shots[0].prompt == "WIDE, dusk, the pier"
+        assert shots[0].selected_take_number == 1
+        assert str(svc.sequence().fps) == "24000/1001"
+        # the new columns exist with their defaults, and the new features work on old shots
+        svc.edit_shot(shots[0].id, transition_kind="dissolve", transition_frames=12)
+        assert svc.takes("0010")[0].frame_count == 120
+    # the upgrade kept a backup of the old database
+    assert any("before-upgrade-0001" in p.name for p in db.backups(folder))
+
+
+def test_a_project_from_a_newer_previz_is_refused_untouched(tmp_path: Path) -> None:
+    svc = ProjectService.create(tmp_path / "New.previz")
+    svc.close()
+    dbf = tmp_path / "New.previz" / "project.db"
+    con = sqlite3.connect(dbf)
+    con.execute("UPDATE alembic_version SET version_num = '0999'")
+    con.commit()
+    con.close()
+    before = dbf.read_bytes()
+    with pytest.raises(ProjectError, match="newer version of Previz") as err:
+        ProjectService.open(tmp_path / "New.previz")
+    assert "\n" not in str(err.value)
+    assert dbf.read_bytes() == before
