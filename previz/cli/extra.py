@@ -1,4 +1,4 @@
-"""Subcommands added by later features (generation, export, screenplay, models)."""
+"""Subcommands beyond the project basics (generation, export, screenplay, models)."""
 
 from __future__ import annotations
 
@@ -6,5 +6,10 @@ from typing import Any
 
 
 def register(add: Any, common: Any) -> None:
-    """Hook for the generation, export and screenplay commands (added as they land)."""
-    return None
+    from previz.cli import export_cmds, generate_cmds
+
+    generate_cmds.register(add)
+    export_cmds.register(add)
+    from previz.cli import script_cmds
+
+    script_cmds.register(add, common)

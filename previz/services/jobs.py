@@ -91,16 +91,13 @@ class JobQueue:
         with db.read(self.engine) as conn:
             return [_info(r) for r in conn.execute(q).mappings()]
 
-    def claim_next(self) -> JobInfo | None:
-        """Take the first pending job and mark it running (atomically)."""
+    def claim_next(self, only: set[int] | None = None) -> JobInfo | None:
+        """Take the first pending job (of ``only``, if given) and mark it running, atomically."""
+        q = select(J).where(J.c.status == "pending")
+        if only is not None:
+            q = q.where(J.c.id.in_(only))
         with db.write(self.engine) as conn:
-            r = (
-                conn.execute(
-                    select(J).where(J.c.status == "pending").order_by(J.c.position, J.c.id).limit(1)
-                )
-                .mappings()
-                .first()
-            )
+            r = conn.execute(q.order_by(J.c.position, J.c.id).limit(1)).mappings().first()
             if r is None:
                 return None
             conn.execute(

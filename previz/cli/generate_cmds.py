@@ -1,0 +1,309 @@
+"""``previz generate | extend | bridge | remix | loop``: each makes new takes, never overwriting.
+
+The jobs go through the project's persisted queue. If no other process runs the queue, this
+command runs its own jobs (in a warm worker process) with a progress bar on stderr; if the app
+has the project open and is running jobs, the command waits for the app to run them. Ctrl-C
+cancels cleanly: the running job stops, the command's queued jobs are cancelled, exit 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from typing import Any
+
+from previz.cli.output import emit_json, info
+
+
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine options")
+    g.add_argument("--engine", help="animatic (built in) or diffusers (default: your setting)")
+    g.add_argument("--model", help="model id or folder (diffusers)")
+    g.add_argument("--seed", type=int, help="seed (default: the shot's locked seed, else random)")
+    g.add_argument("--steps", type=int, help="denoising steps (diffusers)")
+    g.add_argument("--guidance", type=float, help="guidance scale (diffusers)")
+
+
+def _choice(a: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from previz.services.generation import EngineChoice
+
+    return EngineChoice(
+        engine=a.engine or "", model=a.model or "", seed=a.seed, steps=a.steps, guidance=a.guidance
+    )
+
+
+class _Bar:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.label = ""
+
+    def update(self, label: str, step: int, total: int, eta: float | None) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < 2.0 and step < total:
+            return
+        self.last = now
+        frac = step / max(1, total)
+        bar = "#" * int(frac * 30)
+        eta_s = f" ETA {eta:4.0f}s" if eta is not None else ""
+        line = f"{label} [{bar:<30}] {step}/{total}{eta_s}"
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(79)[:79])
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def done(self, msg: str) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + " " * 79 + "\r")
+        info(msg)
+
+
+def run_jobs(svc: Any, jobs: list[Any], json_out: bool) -> int:
+    from previz.services.runner import JobRunner, RunnerListener
+
+    ids = {j.id for j in jobs}
+    labels = {j.id: _label(svc, j) for j in jobs}
+    bar = _Bar()
+
+    class Printer(RunnerListener):
+        def job_progress(self, p: Any) -> None:
+            bar.update(labels.get(p.job_id, ""), p.step, p.total, p.eta_s)
+
+        def job_changed(self, job: Any) -> None:
+            if job.status in ("done", "failed", "canceled", "interrupted"):
+                bar.done(
+                    f"{labels.get(job.id, '')}: {job.status}"
+                    + (f" — {job.message}" if job.message else "")
+                )
+
+    runner = JobRunner(svc)
+    runner.add_listener(Printer())
+    own = runner.acquire()
+    if not own:
+        info("another Previz process is running this project's jobs; waiting for it")
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            runner.run_pending(ids)
+        except BaseException as exc:  # reported on the main thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True) if own else None
+    try:
+        if thread is not None:
+            thread.start()
+            while thread.is_alive():
+                thread.join(0.2)
+        else:
+            _wait_for_others(svc, ids, bar, labels)
+    except KeyboardInterrupt:
+        for jid in ids:
+            runner.cancel(jid)
+        if thread is not None:
+            thread.join(30)
+        runner.stop()
+        sys.stderr.write("\npreviz: cancelled\n")
+        return 130
+    finally:
+        if own:
+            runner.stop()
+    if errors:
+        raise errors[0]
+    final = [runner.queue.get(j) for j in sorted(ids)]
+    takes = [svc.take_by_id(j.take_id) for j in final if j.status == "done" and j.take_id]
+    if json_out:
+        emit_json(takes[0] if len(final) == 1 and takes else takes)
+    failed = [j for j in final if j.status != "done"]
+    for j in failed:
+        sys.stderr.write(f"previz: {labels[j.id]} {j.status}: {j.message or 'no reason given'}\n")
+    if failed:
+        return 1
+    return 0
+
+
+def _wait_for_others(svc: Any, ids: set[int], bar: _Bar, labels: dict[int, str]) -> None:
+    from previz.services.jobs import JobQueue
+
+    q = JobQueue(svc)
+    while True:
+        states = {j: q.get(j) for j in ids}
+        for j in states.values():
+            if j.status == "running":
+                bar.update(labels[j.id], int(j.progress * 100), 100, None)
+        if all(s.status not in ("pending", "running") for s in states.values()):
+            return
+        time.sleep(0.5)
+
+
+def _label(svc: Any, job: Any) -> str:
+    try:
+        shot = svc.shot(job.shot_id)
+        return f"{shot.sequence_name}/{shot.code} {job.kind}"
+    except Exception:
+        return f"job {job.id}"
+
+
+def _parse_images(values: list[str] | None) -> list[tuple[str, int]]:
+    from previz.core.errors import UsageError
+
+    out = []
+    for v in values or []:
+        path, sep, frame = v.rpartition("@")
+        if not sep or not path:
+            path, frame = v, "0"
+        if frame in ("last", "end"):
+            idx = -1
+        else:
+            try:
+                idx = int(frame)
+            except ValueError:
+                raise UsageError(
+                    f"--image {v!r}: use FILE or FILE@FRAME (a frame number or 'last')"
+                ) from None
+        out.append((path, idx))
+    return out
+
+
+def cmd_generate(a: argparse.Namespace) -> int:
+    from previz.core.errors import UsageError
+    from previz.services.generation import Generation
+    from previz.services.project import ProjectService
+
+    with ProjectService.open(a.dir) as svc:
+        gen = Generation(svc)
+        if a.all:
+            if a.shots:
+                raise UsageError("give shots or --all, not both")
+            targets = [s for seq in svc.sequences() for s in svc.shots(seq.id) if s.take_count == 0]
+            if not targets:
+                info("every shot already has a take; name shots to make new takes")
+                emit_json([]) if a.json else None
+                return 0
+            shot_refs: list[Any] = [s.id for s in targets]
+        else:
+            if not a.shots:
+                raise UsageError("name one or more shots (SEQ/CODE or CODE), or use --all")
+            shot_refs = a.shots
+        images = _parse_images(a.image)
+        jobs = []
+        for ref in shot_refs:  # validate every request before queueing any of them
+            svc.resolve_shot(ref)
+        for ref in shot_refs:
+            jobs += gen.generate(ref, _choice(a), count=a.count, images=images, prompt=a.prompt)
+        return run_jobs(svc, jobs, a.json)
+
+
+def cmd_extend(a: argparse.Namespace) -> int:
+    from previz.core.time import parse_duration
+    from previz.services.generation import Generation
+    from previz.services.project import ProjectService
+
+    with ProjectService.open(a.dir) as svc:
+        shot = svc.resolve_shot(a.shot)
+        parent = svc.take(shot.id, a.take)
+        frames = parse_duration(a.duration, parent.fps)
+        job = Generation(svc).extend(
+            shot.id,
+            "backward" if a.backward else "forward",
+            frames,
+            _choice(a),
+            prompt=a.prompt,
+            take=a.take,
+        )
+        return run_jobs(svc, [job], a.json)
+
+
+def cmd_bridge(a: argparse.Namespace) -> int:
+    from previz.core.time import parse_duration
+    from previz.services.generation import Generation
+    from previz.services.project import ProjectService
+
+    with ProjectService.open(a.dir) as svc:
+        frames = None
+        if a.duration:
+            frames = parse_duration(
+                a.duration, svc.sequence(svc.resolve_shot(a.shot_a).sequence_id).fps
+            )
+        shot, job = Generation(svc).bridge(
+            a.shot_a, a.shot_b, _choice(a), duration_frames=frames, prompt=a.prompt
+        )
+        info(f"inserted bridge shot {shot.sequence_name}/{shot.code}")
+        return run_jobs(svc, [job], a.json)
+
+
+def cmd_remix(a: argparse.Namespace) -> int:
+    from previz.services.generation import Generation
+    from previz.services.project import ProjectService
+
+    with ProjectService.open(a.dir) as svc:
+        job = Generation(svc).remix(a.shot, a.prompt, _choice(a), strength=a.strength, take=a.take)
+        return run_jobs(svc, [job], a.json)
+
+
+def cmd_loop(a: argparse.Namespace) -> int:
+    from previz.services.generation import Generation
+    from previz.services.project import ProjectService
+
+    with ProjectService.open(a.dir) as svc:
+        job = Generation(svc).loop(a.shot, _choice(a), take=a.take, prompt=a.prompt)
+        return run_jobs(svc, [job], a.json)
+
+
+def register(add: Any) -> None:
+    sp = add("generate", cmd_generate, "generate new takes for shots (text or image to video)")
+    sp.add_argument("dir")
+    sp.add_argument("shots", nargs="*", metavar="SHOT")
+    sp.add_argument("--all", action="store_true", help="every shot that has no take yet")
+    sp.add_argument(
+        "--count", type=int, default=1, help="variations: N takes with seeds seed..seed+N-1"
+    )
+    sp.add_argument(
+        "--image",
+        action="append",
+        metavar="FILE[@FRAME]",
+        help="pin a still at a frame (0 = first, 'last', or a number); repeatable",
+    )
+    sp.add_argument("--prompt", help="use this prompt instead of the shot's (re-prompt)")
+    add_engine_options(sp)
+
+    sp = add("extend", cmd_extend, "extend a take forward or backward in time (a new, longer take)")
+    sp.add_argument("dir")
+    sp.add_argument("shot")
+    d = sp.add_mutually_exclusive_group(required=True)
+    d.add_argument("--forward", action="store_true")
+    d.add_argument("--backward", action="store_true")
+    sp.add_argument("--duration", required=True, help="how much to add: 2s, 48f …")
+    sp.add_argument("--prompt", help="a new prompt for the added part")
+    sp.add_argument("--take", type=int, help="the take to extend (default: the selected one)")
+    add_engine_options(sp)
+
+    sp = add("bridge", cmd_bridge, "insert a generated shot between two adjacent shots")
+    sp.add_argument("dir")
+    sp.add_argument("shot_a")
+    sp.add_argument("shot_b")
+    sp.add_argument("--duration", help="length of the bridge (default 1s)")
+    sp.add_argument("--prompt")
+    add_engine_options(sp)
+
+    sp = add("remix", cmd_remix, "restyle a take with a new prompt (video to video)")
+    sp.add_argument("dir")
+    sp.add_argument("shot")
+    sp.add_argument("--prompt", required=True)
+    sp.add_argument(
+        "--strength", type=float, default=0.6, help="how far from the source, 0-1 (0.6)"
+    )
+    sp.add_argument("--take", type=int, help="the take to remix (default: the selected one)")
+    add_engine_options(sp)
+
+    sp = add("loop", cmd_loop, "a take whose end leads back into its start")
+    sp.add_argument("dir")
+    sp.add_argument("shot")
+    sp.add_argument("--take", type=int, help="close this take into a loop (default: a new take)")
+    sp.add_argument("--prompt")
+    add_engine_options(sp)

@@ -1,0 +1,228 @@
+"""Export: turn sequences of the project into a reel, editor timelines and boards.
+
+The export layer (``previz.export``) never reads the database; this service builds its plain
+plan from the project (selected takes, trims, transitions, dialogue, recipes) and runs the
+exporters with progress and cancel. Missing media is a clear error naming the shot and take.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import previz
+from previz.core.errors import InvalidInput, PrevizError
+from previz.core.time import parse_rate
+from previz.core.values import SequenceInfo
+from previz.services.project import ProjectService, parse_size
+from previz.store.folder import resolve
+
+
+class ExportFailed(PrevizError):
+    """An export could not be written (the message says why and what to do)."""
+
+
+@dataclass
+class ExportRequest:
+    sequences: list[str] = field(default_factory=list)  # names/scenes; empty = the first
+    all_sequences: bool = False
+    reel: Path | None = None
+    otio: Path | None = None
+    edl: Path | None = None
+    fcpxml: Path | None = None
+    pdf: Path | None = None
+    contact_sheet: Path | None = None
+    fps: str | None = None
+    size: str | None = None
+    burnins: bool = False
+    watermark: str = "AI-GENERATED PREVIZ"
+    head_slate: bool = False
+    scene_cards: bool = False
+    audio: Path | None = None
+    codec: str = "h264"
+    quality: str = "standard"
+    fit: str = "fit"
+    matte: float | None = None
+    retime: str = "frame"
+    transition: str | None = None  # e.g. "dissolve:12" (frames) overriding every cut
+    panels_per_page: int = 6
+    version: str = "v001"
+
+
+def _selected(svc: ProjectService, req: ExportRequest) -> list[SequenceInfo]:
+    if req.all_sequences:
+        return svc.sequences()
+    if not req.sequences:
+        return [svc.sequence()]
+    return [svc.sequence(s) for s in req.sequences]
+
+
+def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-untyped-def]
+    from previz.export import ReelPlan, Segment, SequencePlan, ShotItem, Transition
+
+    seqs = _selected(svc, req)
+    first = seqs[0]
+    fps = parse_rate(req.fps) if req.fps else first.fps
+    w, h = parse_size(req.size) if req.size else (first.width, first.height)
+    plans = []
+    for seq in seqs:
+        items = []
+        for shot in svc.shots(seq.id):
+            take = svc.take_by_id(shot.selected_take_id) if shot.selected_take_id else None
+            segments: tuple[Any, ...] = ()
+            if take is not None:
+                segs = []
+                for s in take.segments:
+                    path = resolve(svc.folder, s.path)
+                    if not path.is_file():
+                        raise ExportFailed(
+                            f"take {take.number} of {shot.label} is missing its media file "
+                            f"{s.path}; regenerate it or select another take"
+                        )
+                    segs.append(Segment(path, s.start, s.end))
+                segments = tuple(segs)
+            kind, frames = _shot_transition(svc, shot.id)
+            items.append(
+                ShotItem(
+                    label=shot.label,
+                    scene=seq.scene,
+                    code=shot.code,
+                    take_number=take.number if take else None,
+                    segments=segments,
+                    source_fps=take.fps if take else seq.fps,
+                    source_size=(take.width, take.height) if take else (seq.width, seq.height),
+                    trim_in=shot.trim_in if take else 0,
+                    trim_out=shot.trim_out if take else None,
+                    planned_frames=_at_rate(shot.duration_frames, seq.fps, fps),
+                    prompt=shot.prompt,
+                    dialogue=shot.dialogue,
+                    camera=shot.camera_notes,
+                    notes=shot.notes,
+                    recipe=dict(take.recipe, take_uid=take.uid) if take else {},
+                    thumbnail=resolve(svc.folder, take.thumbnail)
+                    if take and take.thumbnail
+                    else None,
+                    transition_in=Transition(kind, frames) if kind != "cut" else Transition(),
+                )
+            )
+        plans.append(SequencePlan(name=seq.name, scene=seq.scene, items=tuple(items)))
+    return ReelPlan(
+        project_name=svc.name(),
+        fps=fps,
+        width=w,
+        height=h,
+        sequences=tuple(plans),
+        version=req.version,
+    )
+
+
+def _at_rate(frames: int, src: Fraction, dst: Fraction) -> int:
+    return max(1, int(Fraction(frames) * dst / src + Fraction(1, 2)))
+
+
+def _shot_transition(svc: ProjectService, shot_id: int) -> tuple[str, int]:
+    from sqlalchemy import select
+
+    from previz.store import db, schema
+
+    S = schema.shots
+    with db.read(svc.engine) as conn:
+        row = conn.execute(
+            select(S.c.transition_kind, S.c.transition_frames).where(S.c.id == shot_id)
+        ).one()
+    return str(row[0]), int(row[1])
+
+
+def reel_options(req: ExportRequest):  # type: ignore[no-untyped-def]
+    from previz.export import BurnIns, ReelOptions, Transition
+
+    override = None
+    if req.transition:
+        kind, _, n = req.transition.partition(":")
+        if kind not in ("cut", "dissolve", "fade_black", "dip_color"):
+            raise InvalidInput(f"transition {kind!r} is not cut, dissolve, fade_black or dip_color")
+        override = Transition(kind, int(n or 12))  # type: ignore[arg-type]
+    if req.codec not in ("h264", "prores"):
+        raise InvalidInput(f"codec {req.codec!r} is not h264 or prores")
+    if req.quality not in ("draft", "standard", "high"):
+        raise InvalidInput(f"quality {req.quality!r} is not draft, standard or high")
+    if req.fit not in ("fit", "fill", "stretch"):
+        raise InvalidInput(f"fit {req.fit!r} is not fit, fill or stretch")
+    if req.audio is not None and not Path(req.audio).is_file():
+        raise InvalidInput(f"audio file {req.audio} does not exist")
+    return ReelOptions(
+        head_slate=req.head_slate,
+        scene_cards=req.scene_cards,
+        burnins=BurnIns(watermark_text=req.watermark) if req.burnins else None,
+        fit=req.fit,  # type: ignore[arg-type]
+        matte=req.matte,
+        retime=req.retime,  # type: ignore[arg-type]
+        transition=override,
+        audio=Path(req.audio) if req.audio else None,
+        codec=req.codec,  # type: ignore[arg-type]
+        quality=req.quality,  # type: ignore[arg-type]
+    )
+
+
+def export(
+    svc: ProjectService,
+    req: ExportRequest,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Run every export ``req`` asks for; returns what was written."""
+    from previz import export as ex
+
+    outputs = [req.reel, req.otio, req.edl, req.fcpxml, req.pdf, req.contact_sheet]
+    if not any(outputs):
+        raise InvalidInput("nothing to export; give --out, --otio, --edl, --fcpxml or --pdf")
+    plan = build_plan(svc, req)
+    options = reel_options(req)
+    done: dict[str, Any] = {"sequences": [s.name for s in plan.sequences]}
+
+    def step(label: str) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        return lambda i, n: progress(label, i, n)
+
+    try:
+        if req.reel:
+            res = ex.export_reel(
+                plan, options, Path(req.reel), progress=step("reel"), cancel=cancel
+            )
+            done["reel"] = {
+                "path": str(res.path),
+                "frames": res.frames,
+                "fps": str(res.fps),
+                "width": res.width,
+                "height": res.height,
+                "codec": res.codec,
+                "render_path": res.render_path,
+                "sidecar": str(res.sidecar),
+                "warnings": list(res.warnings),
+            }
+        for fmt, target in (("otio", req.otio), ("edl", req.edl), ("fcpxml", req.fcpxml)):
+            if target:
+                tl = ex.export_timeline(
+                    plan, Path(target), fmt, options=options, progress=step(fmt), cancel=cancel
+                )
+                done[fmt] = {"path": str(tl.path), "media": [str(m) for m in tl.media]}
+        if req.pdf:
+            b = ex.export_boards_pdf(
+                plan, Path(req.pdf), ex.BoardOptions(panels_per_page=req.panels_per_page)
+            )
+            done["pdf"] = {"path": str(b.path), "pages": b.pages, "panels": b.panels}
+        if req.contact_sheet:
+            w, h = ex.export_contact_sheet(plan, Path(req.contact_sheet))
+            done["contact_sheet"] = {"path": str(req.contact_sheet), "width": w, "height": h}
+    except ex.ExportCancelled:
+        raise
+    except ex.ExportError as exc:
+        raise ExportFailed(str(exc).splitlines()[0]) from None
+    done["tool"] = f"Previz {previz.__version__}"
+    return done

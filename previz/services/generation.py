@@ -1,0 +1,399 @@
+"""Generation as jobs: requests built from shots, validated up front, queued, run, recorded.
+
+Enqueueing checks the whole request with the engine before anything is queued, so a bad request
+(no frames, an absurd size, a missing conditioning clip, an image that is not an image, shots
+that are not adjacent) is a clear error before any work starts. The payload stored with the job
+is plain JSON, so a queued job survives a restart and can be retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from previz.core.errors import InvalidInput, PrevizError
+from previz.core.time import format_rate
+from previz.core.values import JobInfo, SegmentInfo, ShotInfo, TakeInfo
+from previz.services.jobs import JobQueue
+from previz.services.project import ProjectService
+from previz.services.settings import AppSettings
+from previz.services.takes import NEW, NewTake
+from previz.store.folder import import_file, resolve
+
+log = logging.getLogger(__name__)
+
+OPERATIONS = ("generate", "extend", "bridge", "remix", "loop")
+MAX_COUNT = 16
+DEFAULT_BRIDGE_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    engine: str = ""
+    model: str = ""
+    seed: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
+
+
+class GenerationError(PrevizError):
+    """The engine refused a request (its message says why and what to do)."""
+
+
+def _engine_error(exc: Exception) -> GenerationError:
+    return GenerationError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+class Generation:
+    """Builds engine requests for shots and queues them as jobs."""
+
+    def __init__(self, svc: ProjectService) -> None:
+        self.svc = svc
+        self.queue = JobQueue(svc)
+
+    # --- payloads ------------------------------------------------------------------------------
+
+    def _base_payload(
+        self, shot: ShotInfo, choice: EngineChoice, prompt: str | None = None
+    ) -> dict[str, Any]:
+        seq = self.svc.sequence(shot.sequence_id)
+        settings = AppSettings.load()
+        raw = shot.prompt if prompt is None else prompt
+        if not raw.strip():
+            raise InvalidInput(
+                f"shot {shot.label} has no prompt; write what the shot shows before generating"
+            )
+        exp = self.svc.expand(raw)
+        labels = [
+            e.name
+            for e in self.svc.elements()
+            if e.name in exp.used and e.kind in ("character", "prop")
+        ]
+        seed = choice.seed
+        if seed is None:
+            seed = self._locked_seed(shot)
+        if seed is None:
+            seed = random.SystemRandom().randrange(0, 2**31)
+        return {
+            "shot_id": shot.id,
+            "engine": choice.engine or settings.default_engine or "animatic",
+            "model": choice.model
+            or (settings.default_model if choice.engine == "diffusers" else ""),
+            "prompt": raw,
+            "expanded_prompt": exp.text,
+            "negative_prompt": shot.negative_prompt,
+            "width": seq.width,
+            "height": seq.height,
+            "fps": format_rate(seq.fps),
+            "num_frames": shot.duration_frames,
+            "seed": int(seed),
+            "steps": choice.steps,
+            "guidance": choice.guidance,
+            "labels": labels,
+        }
+
+    def _locked_seed(self, shot: ShotInfo) -> int | None:
+        from sqlalchemy import select
+
+        from previz.store import db, schema
+
+        with db.read(self.svc.engine) as conn:
+            return conn.execute(
+                select(schema.shots.c.seed).where(schema.shots.c.id == shot.id)
+            ).scalar()
+
+    def _source(self, take: TakeInfo) -> dict[str, Any]:
+        return {"take_id": take.id}
+
+    def _enqueue(self, payloads: list[dict[str, Any]]) -> list[JobInfo]:
+        for p in payloads:
+            self.check(p)
+        return [self.queue.enqueue(p["op"], p, p["shot_id"]) for p in payloads]
+
+    def check(self, payload: dict[str, Any]) -> None:
+        """Build the engine request and validate it (raises a clear error before queueing)."""
+        from engine.api import EngineError, validate
+        from engine.registry import get_engine
+
+        try:
+            request = self.build_request(payload)
+            eng = get_engine(payload["engine"])
+            validate(request, eng.capabilities, payload["engine"])
+        except EngineError as exc:
+            raise _engine_error(exc) from None
+
+    # --- operations ----------------------------------------------------------------------------
+
+    def generate(
+        self,
+        shot: int | str,
+        choice: EngineChoice = EngineChoice(),
+        *,
+        count: int = 1,
+        images: list[tuple[str | Path, int]] | None = None,
+        prompt: str | None = None,
+    ) -> list[JobInfo]:
+        """A new take (text or image to video); ``count`` > 1 makes variations (seed, seed+1 …)."""
+        info = self.svc.resolve_shot(shot)
+        if not 1 <= count <= MAX_COUNT:
+            raise InvalidInput(f"--count {count} is out of range (1..{MAX_COUNT})")
+        base = self._base_payload(info, choice, prompt)
+        if images:
+            pins = []
+            for path, frame in images:
+                p = Path(path).expanduser()
+                _check_still(p)
+                stored = import_file(self.svc.folder, p, "media/imports")
+                pins.append([stored, int(frame)])
+            base["images"] = pins
+        payloads = []
+        for i in range(count):
+            p = dict(base, op="generate", seed=base["seed"] + i)
+            payloads.append(p)
+        return self._enqueue(payloads)
+
+    def extend(
+        self,
+        shot: int | str,
+        direction: str,
+        duration_frames: int,
+        choice: EngineChoice = EngineChoice(),
+        *,
+        prompt: str | None = None,
+        take: int | None = None,
+    ) -> JobInfo:
+        info = self.svc.resolve_shot(shot)
+        if direction not in ("forward", "backward"):
+            raise InvalidInput("extend goes --forward or --backward")
+        parent = self.svc.take(info.id, take)
+        base = self._base_payload(info, choice, prompt)
+        base.update(
+            op="extend",
+            direction=direction,
+            num_frames=duration_frames,
+            source=self._source(parent),
+            width=parent.width,
+            height=parent.height,
+            fps=format_rate(parent.fps),
+        )
+        return self._enqueue([base])[0]
+
+    def remix(
+        self,
+        shot: int | str,
+        prompt: str,
+        choice: EngineChoice = EngineChoice(),
+        *,
+        strength: float = 0.6,
+        take: int | None = None,
+    ) -> JobInfo:
+        info = self.svc.resolve_shot(shot)
+        parent = self.svc.take(info.id, take)
+        base = self._base_payload(info, choice, prompt)
+        base.update(
+            op="remix",
+            strength=float(strength),
+            num_frames=parent.frame_count,
+            source=self._source(parent),
+            width=parent.width,
+            height=parent.height,
+            fps=format_rate(parent.fps),
+        )
+        return self._enqueue([base])[0]
+
+    def loop(
+        self,
+        shot: int | str,
+        choice: EngineChoice = EngineChoice(),
+        *,
+        take: int | None = None,
+        prompt: str | None = None,
+    ) -> JobInfo:
+        """A new take that ends where it began (a fresh one, or closing an existing take)."""
+        info = self.svc.resolve_shot(shot)
+        base = self._base_payload(info, choice, prompt)
+        base["op"] = "loop"
+        if take is not None:
+            parent = self.svc.take(info.id, take)
+            base.update(
+                source=self._source(parent),
+                num_frames=max(8, min(parent.frame_count // 2, int(round(parent.fps)))),
+                width=parent.width,
+                height=parent.height,
+                fps=format_rate(parent.fps),
+            )
+        return self._enqueue([base])[0]
+
+    def bridge(
+        self,
+        shot_a: int | str,
+        shot_b: int | str,
+        choice: EngineChoice = EngineChoice(),
+        *,
+        duration_frames: int | None = None,
+        prompt: str | None = None,
+    ) -> tuple[ShotInfo, JobInfo]:
+        """Insert a new shot between adjacent A and B whose take runs from A's end to B's start."""
+        a = self.svc.resolve_shot(shot_a)
+        b = self.svc.resolve_shot(shot_b)
+        if a.sequence_id != b.sequence_id or b.index != a.index + 1:
+            raise InvalidInput(
+                f"shots {a.label} and {b.label} are not adjacent in one sequence; a bridge joins a "
+                "shot to the one right after it"
+            )
+        ta = self.svc.take(a.id)
+        tb = self.svc.take(b.id)
+        if (ta.width, ta.height) != (tb.width, tb.height):
+            raise InvalidInput(
+                f"{a.label} is {ta.width}x{ta.height} but {b.label} is {tb.width}x{tb.height}; "
+                "a bridge needs both takes at one size"
+            )
+        seq = self.svc.sequence(a.sequence_id)
+        frames = duration_frames or int(round(seq.fps * DEFAULT_BRIDGE_SECONDS))
+        text = prompt or f"transition from: {a.prompt} — to: {b.prompt}"
+        # Validate before the shot exists, so a bad request changes nothing.
+        probe = dict(
+            self._base_payload(a, choice, text),
+            op="bridge",
+            num_frames=frames,
+            source=self._source(ta),
+            source_b=self._source(tb),
+            width=ta.width,
+            height=ta.height,
+            fps=format_rate(ta.fps),
+        )
+        self.check(probe)
+        new_shot = self.svc.add_shot(
+            seq.id,
+            index=b.index,
+            prompt=text,
+            duration_frames=frames,
+            notes=f"bridge from {a.label} to {b.label}",
+        )
+        probe["shot_id"] = new_shot.id
+        job = self.queue.enqueue("bridge", probe, new_shot.id)
+        return self.svc.shot(new_shot.id), job
+
+    # --- requests and takes --------------------------------------------------------------------
+
+    def clip_source(self, take_id: int):  # type: ignore[no-untyped-def]
+        from engine.api import ClipSource, SegmentRef
+
+        t = self.svc.take_by_id(take_id)
+        folder = self.svc.folder
+        return ClipSource(
+            segments=tuple(SegmentRef(resolve(folder, s.path), s.start, s.end) for s in t.segments),
+            head=tuple(resolve(folder, p) for p in t.head),
+            tail=tuple(resolve(folder, p) for p in t.tail),
+            width=t.width,
+            height=t.height,
+            fps=t.fps,
+            num_frames=t.frame_count,
+        )
+
+    def build_request(self, p: dict[str, Any]):  # type: ignore[no-untyped-def]
+        from engine import api
+
+        common = dict(
+            prompt=p["expanded_prompt"],
+            negative_prompt=p.get("negative_prompt", ""),
+            width=int(p["width"]),
+            height=int(p["height"]),
+            num_frames=int(p["num_frames"]),
+            fps=Fraction(p["fps"]),
+            seed=int(p["seed"]),
+            steps=p.get("steps"),
+            guidance=p.get("guidance"),
+            model=p.get("model") or None,
+            labels=tuple(p.get("labels", ())),
+        )
+        op = p["op"]
+        if op == "generate":
+            if p.get("images"):
+                pins = tuple(
+                    api.PinnedImage(resolve(self.svc.folder, path), frame)
+                    for path, frame in p["images"]
+                )
+                return api.ImageToVideo(images=pins, **common)
+            return api.TextToVideo(**common)
+        if op == "extend":
+            return api.Extend(
+                source=self.clip_source(p["source"]["take_id"]), direction=p["direction"], **common
+            )
+        if op == "remix":
+            return api.Remix(
+                source=self.clip_source(p["source"]["take_id"]),
+                strength=float(p.get("strength", 0.6)),
+                **common,
+            )
+        if op == "loop":
+            src = self.clip_source(p["source"]["take_id"]) if p.get("source") else None
+            return api.Loop(source=src, **common)
+        if op == "bridge":
+            return api.Bridge(
+                source_a=self.clip_source(p["source"]["take_id"]),
+                source_b=self.clip_source(p["source_b"]["take_id"]),
+                **common,
+            )
+        raise InvalidInput(f"unknown operation {op!r}")
+
+    def new_take(self, p: dict[str, Any], files: Any, result: Any) -> NewTake:
+        """The take record for a finished job: how its frames and parents fit together."""
+        made = SegmentInfo(NEW + str(files.video), 0, int(files.num_frames), "")
+        head = tuple(NEW + str(x) for x in files.head)
+        tail = tuple(NEW + str(x) for x in files.tail)
+        thumb = NEW + str(files.thumbnail)
+        parents: tuple[tuple[int, str], ...] = ()
+        segments: tuple[SegmentInfo, ...] = (made,)
+        op = p["op"]
+        if op in ("extend", "remix") or (op == "loop" and p.get("source")):
+            parent = self.svc.take_by_id(p["source"]["take_id"])
+            parents = ((parent.id, "source"),)
+            if op == "extend" and p["direction"] == "forward":
+                segments = (*parent.segments, made)
+                head, thumb = parent.head, parent.thumbnail or thumb
+            elif op == "extend":
+                segments = (made, *parent.segments)
+                tail = parent.tail
+            elif op == "loop":
+                segments = (*parent.segments, made)  # the take plus its closing frames
+                head, thumb = parent.head, parent.thumbnail or thumb
+        elif op == "bridge":
+            parents = ((p["source"]["take_id"], "a"), (p["source_b"]["take_id"], "b"))
+        recipe = dict(result.recipe)
+        recipe["engine_operation"] = recipe.get("operation", "")
+        recipe.update(
+            operation=op,
+            raw_prompt=p["prompt"],
+            expanded_prompt=p["expanded_prompt"],
+            parents=[pid for pid, _ in parents],
+            timings=dict(result.timings),
+            notes=list(result.notes),
+        )
+        return NewTake(
+            operation=op if not p.get("images") else "image_to_video",
+            engine=p["engine"],
+            model=str(recipe.get("model") or p.get("model") or ""),
+            prompt=p["prompt"],
+            expanded_prompt=p["expanded_prompt"],
+            seed=int(recipe.get("seed", p["seed"])),
+            width=int(result.width),
+            height=int(result.height),
+            fps=Fraction(result.fps),
+            recipe=recipe,
+            segments=segments,
+            head=head,
+            tail=tail,
+            thumbnail=thumb,
+            parents=parents,
+        )
+
+
+def _check_still(path: Path) -> None:
+    from previz.services.project import _check_image
+
+    _check_image(path)

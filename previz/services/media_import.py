@@ -1,0 +1,126 @@
+"""Import real footage or a drawn board as a take, conformed to the shot's sequence.
+
+A video is decoded with PyAV and conformed by exact frame mapping to the sequence rate (output
+frame i shows source frame floor(i * src_fps / seq_fps)) and fitted into the sequence frame
+(letterbox/pillarbox); a still is held for the shot's planned duration. Either way the take gets
+the same files a generated take has (H.264 clip, lossless head/tail, thumbnail), so it can be
+extended, bridged and exported like any other.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from previz.core.errors import InvalidInput
+from previz.core.time import check_duration
+from previz.core.values import SegmentInfo, TakeInfo
+from previz.services.project import ProjectService, _check_image
+from previz.services.takes import NEW, NewTake, install_take
+
+STILL_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def fit_frame(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale to fit inside width x height, keeping the aspect, with black bars."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    scale = min(width / w, height / h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    out = np.zeros((height, width, 3), np.uint8)
+    small = cv2.resize(
+        rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    )
+    y, x = (height - nh) // 2, (width - nw) // 2
+    out[y : y + nh, x : x + nw] = small[..., :3]
+    return out
+
+
+def _video_frames(path: Path, fps: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise InvalidInput(f"{path} is not a video Previz can read ({exc})") from None
+    with container:
+        if not container.streams.video:
+            raise InvalidInput(f"{path} has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate
+        src_fps = Fraction(rate) if rate else fps
+        out_index = 0
+        for src_index, vf in enumerate(container.decode(stream)):
+            rgb = None
+            # emit every output frame whose source frame is this one
+            while (out_index * src_fps) // fps == src_index:
+                if rgb is None:
+                    rgb = fit_frame(vf.to_ndarray(format="rgb24"), width, height)
+                yield rgb
+                out_index += 1
+
+
+def import_take(svc: ProjectService, shot: int | str, path: str | Path) -> TakeInfo:
+    """Make a new take of ``shot`` from a video or still image file."""
+    from engine.media import ClipWriter
+
+    info = svc.resolve_shot(shot)
+    seq = svc.sequence(info.sequence_id)
+    src = Path(path).expanduser()
+    if not src.is_file():
+        raise InvalidInput(f"file {src} does not exist")
+    still = src.suffix.lower() in STILL_SUFFIXES
+    scratch = svc.folder / "media" / ".jobs" / f"import-{src.stem[:20]}-{id(src):x}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    writer = ClipWriter(
+        scratch, seq.width, seq.height, seq.fps, expected_frames=info.duration_frames
+    )
+    try:
+        if still:
+            _check_image(src)
+            import cv2
+
+            bgr = cv2.imread(str(src), cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise InvalidInput(f"{src} is not an image Previz can read")
+            frame = fit_frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), seq.width, seq.height)
+            check_duration(info.duration_frames, seq.fps)
+            for _ in range(info.duration_frames):
+                writer.write(frame)
+        else:
+            for frame in _video_frames(src, seq.fps, seq.width, seq.height):
+                writer.write(frame)
+            if writer.count == 0:
+                raise InvalidInput(f"{src} has no frames")
+        files = writer.close()
+    except BaseException:
+        writer.abort()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    new = NewTake(
+        operation="import",
+        engine="import",
+        prompt=info.prompt,
+        expanded_prompt=info.prompt,
+        seed=0,
+        width=seq.width,
+        height=seq.height,
+        fps=seq.fps,
+        recipe={
+            "operation": "import",
+            "source_file": src.name,
+            "kind": "still" if still else "video",
+        },
+        segments=(SegmentInfo(NEW + str(files.video), 0, files.num_frames, ""),),
+        head=tuple(NEW + str(p) for p in files.head),
+        tail=tuple(NEW + str(p) for p in files.tail),
+        thumbnail=NEW + str(files.thumbnail),
+        notes=f"imported from {src.name}",
+    )
+    return install_take(svc, info.id, scratch, new)

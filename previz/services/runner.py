@@ -1,0 +1,246 @@
+"""The job runner: one thread per project that takes jobs from the queue and runs them.
+
+It holds the project's runner lock (only one runner per project, across processes), recovers
+jobs a crashed runner left ``running`` and sweeps unreferenced media when it starts. Each job's
+engine work happens in a warm worker process (``engine.worker``); the runner relays progress and
+previews to listeners, then checks the files, moves them into the project and records the take.
+A worker that dies fails only its job; the next job gets a fresh worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from previz.core.values import JobInfo, TakeInfo
+from previz.services.generation import Generation
+from previz.services.project import ProjectService
+from previz.services.takes import install_take
+
+log = logging.getLogger(__name__)
+
+PROGRESS_DB_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job_id: int
+    shot_id: int | None
+    step: int
+    total: int
+    elapsed_s: float
+    eta_s: float | None
+    preview: Any = None  # small RGB numpy array, or None
+    stage: str = ""
+
+
+class RunnerListener:
+    """Callbacks from the runner thread (the GUI bridges them onto its own thread)."""
+
+    def job_changed(self, job: JobInfo) -> None: ...
+    def job_progress(self, progress: JobProgress) -> None: ...
+    def take_added(self, take: TakeInfo) -> None: ...
+
+
+class JobRunner:
+    def __init__(
+        self,
+        svc: ProjectService,
+        *,
+        worker_factory: Callable[[], Any] | None = None,
+        grace_s: float = 2.0,
+    ) -> None:
+        self.svc = svc
+        self.gen = Generation(svc)
+        self.queue = self.gen.queue
+        self._worker_factory = worker_factory or (lambda: _default_worker(grace_s))
+        self._worker: Any = None
+        self._listeners: list[RunnerListener] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._current: tuple[int, Any] | None = None  # (job id, CancelToken)
+        self._cur_lock = threading.Lock()
+        self.recovered: list[int] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def acquire(self) -> bool:
+        """Take the runner lock; on success recover crashed jobs and sweep stray media."""
+        if not self.svc.store.lock.acquire():
+            return False
+        self.recovered = self.queue.recover()
+        try:
+            self.queue.sweep()
+        except OSError as exc:
+            log.warning("media sweep failed: %s", exc)
+        return True
+
+    def start(self) -> bool:
+        if self._thread is not None:
+            return True
+        if not self.acquire():
+            return False
+        self._thread = threading.Thread(target=self._loop, name="previz-job-runner", daemon=True)
+        self._thread.start()
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.cancel_current()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._worker is not None:
+            try:
+                self._worker.close()
+            except Exception:
+                log.exception("closing the worker failed")
+            self._worker = None
+        self.svc.store.lock.release()
+
+    def add_listener(self, listener: RunnerListener) -> None:
+        self._listeners.append(listener)
+
+    def wake(self) -> None:
+        """New jobs were queued."""
+        self._wake.set()
+
+    # --- control ------------------------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> bool:
+        """Cancel a pending job, or the running one (cooperatively, then by ending the worker)."""
+        with self._cur_lock:
+            cur = self._current
+        if cur is not None and cur[0] == job_id:
+            cur[1].cancel()
+            return True
+        if self.queue.cancel_pending(job_id):
+            self._emit_changed(self.queue.get(job_id))
+            return True
+        return False
+
+    def cancel_current(self) -> None:
+        with self._cur_lock:
+            cur = self._current
+        if cur is not None:
+            cur[1].cancel()
+
+    @property
+    def current_job(self) -> int | None:
+        with self._cur_lock:
+            return self._current[0] if self._current else None
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            job = self.queue.claim_next()
+            if job is None:
+                self._wake.wait(0.5)
+                self._wake.clear()
+                continue
+            self.run_job(job)
+
+    def run_pending(self, job_ids: set[int] | None = None) -> None:
+        """Run queued jobs (only ``job_ids``, if given) on the calling thread until none is left."""
+        while not self._stop.is_set():
+            job = self.queue.claim_next(job_ids)
+            if job is None:
+                return
+            self.run_job(job)
+
+    def run_job(self, job: JobInfo) -> JobInfo:
+        from engine.api import Cancelled, CancelToken, EngineError
+
+        self._emit_changed(job)
+        token = CancelToken()
+        with self._cur_lock:
+            self._current = (job.id, token)
+        last_db = 0.0
+        p = job.payload
+
+        def on_event(ev: Any) -> None:
+            nonlocal last_db
+            prog = JobProgress(
+                job.id,
+                job.shot_id,
+                ev.step,
+                ev.total,
+                ev.elapsed_s,
+                ev.eta_s,
+                ev.preview,
+                getattr(ev, "stage", ""),
+            )
+            for lst in list(self._listeners):
+                try:
+                    lst.job_progress(prog)
+                except Exception:
+                    log.exception("progress listener failed")
+            now = time.monotonic()
+            if now - last_db > PROGRESS_DB_INTERVAL_S:
+                last_db = now
+                self.queue.set_progress(job.id, ev.step / max(1, ev.total))
+
+        try:
+            request = self.gen.build_request(p)
+            scratch = self.queue.scratch_dir(job.id)
+            out = self._run_in_worker(request, scratch, on_event, token, p["engine"])
+            take = install_take(
+                self.svc, job.shot_id, scratch, self.gen.new_take(p, out.files, out.result)
+            )
+            done = self.queue.finish(job.id, "done", _summary(out.result), take_id=take.id)
+            for lst in list(self._listeners):
+                try:
+                    lst.take_added(take)
+                except Exception:
+                    log.exception("take listener failed")
+        except Cancelled:
+            done = self.queue.finish(job.id, "canceled", "cancelled")
+        except EngineError as exc:
+            done = self.queue.finish(job.id, "failed", _first_line(exc))
+        except Exception as exc:  # a failure must fail only this job, with a message
+            log.exception("job %s failed", job.id)
+            done = self.queue.finish(job.id, "failed", _first_line(exc))
+        finally:
+            with self._cur_lock:
+                self._current = None
+        self._emit_changed(done)
+        return done
+
+    def _run_in_worker(
+        self, request: Any, scratch: Any, on_event: Any, token: Any, engine: str
+    ) -> Any:
+        if self._worker is None:
+            self._worker = self._worker_factory()
+        return self._worker.run(request, scratch, on_event, token, engine=engine)
+
+    def _emit_changed(self, job: JobInfo) -> None:
+        for lst in list(self._listeners):
+            try:
+                lst.job_changed(job)
+            except Exception:
+                log.exception("job listener failed")
+
+
+def _default_worker(grace_s: float) -> Any:
+    from engine.worker import WorkerClient
+
+    return WorkerClient(grace_s=grace_s)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _summary(result: Any) -> str:
+    timings = dict(result.timings or {})
+    secs = timings.get("job_s") or timings.get("total_s") or 0.0
+    notes = "; ".join(result.notes)
+    return f"{result.frames} frames in {secs:.1f}s" + (f" ({notes})" if notes else "")
