@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 metadata = MetaData()
 
@@ -57,6 +57,8 @@ sequences = Table(
     # 0002: screenplay source (heading text the import last wrote) for re-import matching.
     Column("source_key", String(64), nullable=False, server_default=""),
     Column("source_heading", Text, nullable=False, server_default=""),
+    # 0003: "" while the scene is in the screenplay, "removed" once a re-import lost it.
+    Column("script_status", String(16), nullable=False, server_default=""),
 )
 
 shots = Table(
@@ -85,6 +87,10 @@ shots = Table(
     Column("transition_frames", Integer, nullable=False, server_default="0"),
     Column("source_key", String(64), nullable=False, server_default=""),
     Column("source_prompt", Text, nullable=False, server_default=""),
+    # 0003: "" while the beat is in the screenplay, "removed" once a re-import lost it; the
+    # duration the import estimated (NULL for a shot made by hand).
+    Column("script_status", String(16), nullable=False, server_default=""),
+    Column("source_frames", Integer),
     UniqueConstraint("sequence_id", "code", name="uq_shot_code"),
 )
 Index("ix_shots_sequence_position", shots.c.sequence_id, shots.c.position)

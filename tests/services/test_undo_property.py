@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from previz.services.project import ProjectService
 
+_NAMES = itertools.count(1)
 TABLES = ("project", "sequences", "shots", "takes", "elements")
 
 
@@ -62,7 +64,7 @@ def apply(svc: ProjectService, action: tuple) -> bool:
         elif action[1] == 1:
             svc.rename_sequence(seqs[0].id, f"Renamed {len(seqs)}")
         else:
-            svc.add_sequence(f"Seq {len(seqs) + 1}-{action[1]}", index=action[1])
+            svc.add_sequence(f"Seq {next(_NAMES)}", index=action[1])
         return True
     if kind == "add":
         svc.add_shot(index=action[1] % (len(shots) + 1), prompt=action[2], duration_frames=48)

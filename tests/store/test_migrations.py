@@ -92,3 +92,43 @@ def test_a_project_from_a_newer_previz_is_refused_untouched(tmp_path: Path) -> N
         ProjectService.open(tmp_path / "New.previz")
     assert "\n" not in str(err.value)
     assert dbf.read_bytes() == before
+
+
+def test_a_0002_project_upgrades_to_0003_with_script_flags_and_estimates(tmp_path: Path) -> None:
+    """0003 adds shots.script_status / source_frames and sequences.script_status."""
+    folder = tmp_path / "Imported.previz"
+    folder.mkdir()
+    (folder / "media").mkdir()
+    engine = db.make_engine(folder / "project.db")
+    db.upgrade(engine, "0002")
+    con = sqlite3.connect(folder / "project.db")
+    con.executescript(
+        """
+        INSERT INTO project (id, uid, name, created_at, app_version, settings)
+            VALUES (1, 'u2', 'Draft Film', '2026-02-01T00:00:00Z', '0.0.2', '{}');
+        INSERT INTO sequences (id, name, position, scene, fps_num, fps_den, width, height,
+            aspect, drop_frame, created_at, source_key, source_heading) VALUES
+            (1, '1 EXT. PIER - NIGHT', 0, '1', 24, 1, 1280, 720, '16:9', 0,
+             '2026-02-01T00:00:00Z', 'k1', 'EXT. PIER - NIGHT');
+        INSERT INTO shots (id, sequence_id, position, code, scene, prompt, duration_frames,
+            created_at, transition_kind, source_key, source_prompt) VALUES
+            (1, 1, 0, '0010', '1', 'EXT. pier, night. Waves.', 60, '2026-02-01T00:00:00Z',
+             'dissolve', 'b1', 'EXT. pier, night. Waves.');
+        """
+    )
+    con.commit()
+    con.close()
+    engine.dispose()
+    with ProjectService.open(folder) as svc:
+        assert svc.info()["schema"] == SCHEMA_HEAD == "0003"
+        shot = svc.shots()[0]
+        assert (shot.prompt, shot.duration_frames) == ("EXT. pier, night. Waves.", 60)
+        with db.read(svc.engine) as conn:
+            row = conn.exec_driver_sql(
+                "SELECT script_status, source_frames, source_key, transition_kind FROM shots"
+            ).one()
+            seq_status = conn.exec_driver_sql("SELECT script_status FROM sequences").scalar()
+        # an old shot is in the script and its duration is not known to be an estimate
+        assert tuple(row) == ("", None, "b1", "dissolve")
+        assert seq_status == ""
+    assert any("before-upgrade-0002" in p.name for p in db.backups(folder))
