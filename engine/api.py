@@ -253,6 +253,9 @@ class GenerationRequest:
     model: str | None = None
     labels: tuple[str, ...] = ()
     overlay_text: str | None = None
+    # Long shots: match this window's colour and exposure to these lossless reference frames
+    # (the first window's tail); applied by engine.job.run_job around any engine's output.
+    color_reference: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fps", _as_fraction(self.fps))
@@ -260,6 +263,9 @@ class GenerationRequest:
             object.__setattr__(self, "labels", (self.labels,))
         else:
             object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(
+            self, "color_reference", tuple(Path(p) for p in self.color_reference)
+        )
 
     @classmethod
     def for_source(cls: type[_R], source: ClipSource, /, **fields: Any) -> _R:
@@ -626,6 +632,9 @@ def check_inputs(request: GenerationRequest) -> None:
                 raise RequestError(f"two images are pinned at frame {frame}; pin one per frame")
             seen.add(frame)
             _check_image(path, "pinned image")
+
+    for ref in request.color_reference:
+        _check_image(ref, "colour reference frame")
 
     for name, source, need in _source_needs(request):
         _check_source(source, name, need)

@@ -37,7 +37,11 @@ log = logging.getLogger(__name__)
 #   hang_at_frame: N     sleep forever at frame N, ignoring cancel (a stuck engine)
 #   sleep_per_frame: S   sleep S seconds per frame (a slow engine, for cancel tests)
 #   raise_at_frame: N    raise RuntimeError at frame N (an engine bug)
-FAULTS = frozenset({"abort_at_frame", "hang_at_frame", "sleep_per_frame", "raise_at_frame"})
+#   color_bias: [r,g,b]  add this to every frame the engine makes (a drifting model, for the
+#                        long-shot colour-matching tests and the drift benchmark)
+FAULTS = frozenset(
+    {"abort_at_frame", "hang_at_frame", "sleep_per_frame", "raise_at_frame", "color_bias"}
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ class _FaultySink:
             raise RuntimeError(f"debug: injected engine failure at frame {self.count}")
         if d.get("sleep_per_frame"):
             time.sleep(float(d["sleep_per_frame"]))
+        if d.get("color_bias") is not None:
+            bias = np.asarray(d["color_bias"], dtype=np.int16)
+            frame = np.clip(frame.astype(np.int16) + bias, 0, 255).astype(np.uint8)
         self.sink.write(frame)
         self.count += 1
 
@@ -101,10 +108,19 @@ def run_job(
         head_tail_k,
         expected_frames=prepared.num_frames,
     )
-    sink: FrameSink = _FaultySink(writer, debug) if debug else writer
+    matcher = None
+    inner: FrameSink = writer
+    if prepared.color_reference:
+        from engine.color import ColorMatchSink, stats_of_files
+
+        matcher = ColorMatchSink(writer, stats_of_files(prepared.color_reference))
+        inner = matcher
+    sink: FrameSink = _FaultySink(inner, debug) if debug else inner
     try:
         t0 = time.perf_counter()
         result = engine.generate(prepared, sink, progress, cancel, notes=notes)
+        if matcher is not None:
+            matcher.flush()
         t1 = time.perf_counter()
         files = writer.close()
         t2 = time.perf_counter()
@@ -113,12 +129,15 @@ def run_job(
         raise
     timings = dict(result.timings)
     timings.update({"generate_and_encode_s": t1 - t0, "finish_s": t2 - t1, "job_s": t2 - t0})
+    recipe = dict(result.recipe)
+    if matcher is not None:
+        recipe["color_match"] = matcher.describe()
     result = GenerationResult(
         frames=result.frames,
         width=result.width,
         height=result.height,
         fps=result.fps,
-        recipe=result.recipe,
+        recipe=recipe,
         timings=timings,
         notes=result.notes,
     )

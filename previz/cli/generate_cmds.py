@@ -191,11 +191,31 @@ def cmd_generate(a: argparse.Namespace) -> int:
                 raise UsageError("name one or more shots (SEQ/CODE or CODE), or use --all")
             shot_refs = a.shots
         images = _parse_images(a.image)
+        if a.reroll_from is not None:
+            if len(shot_refs) != 1 or a.all:
+                raise UsageError("--reroll-from re-rolls one shot's take; name one shot")
+            job = gen.reroll(shot_refs[0], a.reroll_from, _choice(a), take=a.take, prompt=a.prompt)
+            return run_jobs(svc, [job], a.json)
         jobs = []
         for ref in shot_refs:  # validate every request before queueing any of them
             svc.resolve_shot(ref)
         for ref in shot_refs:
-            jobs += gen.generate(ref, _choice(a), count=a.count, images=images, prompt=a.prompt)
+            window = None
+            if a.window:
+                from previz.core.time import parse_duration
+
+                window = parse_duration(
+                    a.window, svc.sequence(svc.resolve_shot(ref).sequence_id).fps
+                )
+            jobs += gen.generate(
+                ref,
+                _choice(a),
+                count=a.count,
+                images=images,
+                prompt=a.prompt,
+                window_frames=window,
+                color_match=not a.no_color_match,
+            )
         return run_jobs(svc, jobs, a.json)
 
 
@@ -269,7 +289,31 @@ def register(add: Any) -> None:
         metavar="FILE[@FRAME]",
         help="pin a still at a frame (0 = first, 'last', or a number); repeatable",
     )
-    sp.add_argument("--prompt", help="use this prompt instead of the shot's (re-prompt)")
+    sp.add_argument(
+        "--prompt",
+        help="use this prompt instead of the shot's (re-prompt); timed "
+        "sections like '0-4 s: …; 4-8 s: …' give each window its own prompt",
+    )
+    ls = sp.add_argument_group("long shots")
+    ls.add_argument(
+        "--window",
+        metavar="DUR",
+        help="make the shot in windows of this length (default: the engine's longest generation)",
+    )
+    ls.add_argument(
+        "--reroll-from",
+        dest="reroll_from",
+        type=int,
+        metavar="K",
+        help="a new take that keeps windows 1..K-1 of --take and remakes the rest",
+    )
+    ls.add_argument("--take", type=int, help="with --reroll-from: the take (default: selected)")
+    ls.add_argument(
+        "--no-color-match",
+        dest="no_color_match",
+        action="store_true",
+        help="do not match each window's colour and exposure to the first window",
+    )
     add_engine_options(sp)
 
     sp = add("extend", cmd_extend, "extend a take forward or backward in time (a new, longer take)")

@@ -120,8 +120,24 @@ class Generation:
         from engine.registry import get_engine
 
         try:
-            request = self.build_request(payload)
             eng = get_engine(payload["engine"])
+            if payload["op"] == "long":
+                if "extend" not in eng.capabilities.operations:
+                    raise InvalidInput(
+                        f"the {payload['engine']} engine cannot continue a window (extend), so it "
+                        "cannot make a long shot in windows; shorten the shot or pick another engine"
+                    )
+                first = payload["windows"][payload.get("reuse", {}).get("from", 0)]
+                request = self.build_request(
+                    dict(
+                        payload,
+                        op="generate",
+                        num_frames=first["end"] - first["start"],
+                        expanded_prompt=first["expanded"],
+                    )
+                )
+            else:
+                request = self.build_request(payload)
             validate(request, eng.capabilities, payload["engine"])
         except EngineError as exc:
             raise _engine_error(exc) from None
@@ -136,12 +152,26 @@ class Generation:
         count: int = 1,
         images: list[tuple[str | Path, int]] | None = None,
         prompt: str | None = None,
+        window_frames: int | None = None,
+        color_match: bool = True,
     ) -> list[JobInfo]:
-        """A new take (text or image to video); ``count`` > 1 makes variations (seed, seed+1 …)."""
+        """A new take (text or image to video); ``count`` > 1 makes variations (seed, seed+1 …).
+
+        A shot longer than one window (``window_frames``, else the engine's longest
+        generation), or with timed prompt sections, is made window by window (a long shot).
+        """
         info = self.svc.resolve_shot(shot)
         if not 1 <= count <= MAX_COUNT:
             raise InvalidInput(f"--count {count} is out of range (1..{MAX_COUNT})")
         base = self._base_payload(info, choice, prompt)
+        windows = self._windows(base, window_frames)
+        if len(windows) > 1:
+            if images:
+                raise InvalidInput(
+                    "image to video makes one window; shorten the shot or drop --image"
+                )
+            base = dict(base, op="long", windows=windows, color_match=color_match)
+            return self._enqueue([dict(base, seed=base["seed"] + i) for i in range(count)])
         if images:
             pins = []
             for path, frame in images:
@@ -155,6 +185,95 @@ class Generation:
             p = dict(base, op="generate", seed=base["seed"] + i)
             payloads.append(p)
         return self._enqueue(payloads)
+
+    def _windows(self, base: dict[str, Any], window_frames: int | None) -> list[dict[str, Any]]:
+        from previz.core.windows import plan_windows
+
+        fps = Fraction(base["fps"])
+        if window_frames is None:
+            window_frames = self._engine_window(base["engine"], fps)
+        if window_frames is not None and window_frames < 8:
+            raise InvalidInput(f"a window of {window_frames} frames is too short (at least 8)")
+        plan = plan_windows(base["prompt"], int(base["num_frames"]), fps, window_frames)
+        return [
+            {
+                "start": w.start,
+                "end": w.end,
+                "prompt": w.prompt,
+                "expanded": self.svc.expand(w.prompt).text,
+            }
+            for w in plan
+        ]
+
+    def _engine_window(self, engine: str, fps: Fraction) -> int | None:
+        from engine.api import EngineError
+        from engine.registry import get_engine
+
+        try:
+            caps = get_engine(engine).capabilities
+        except EngineError as exc:
+            raise _engine_error(exc) from None
+        return caps.max_frames
+
+    def reroll(
+        self,
+        shot: int | str,
+        from_window: int,
+        choice: EngineChoice = EngineChoice(),
+        *,
+        take: int | None = None,
+        prompt: str | None = None,
+    ) -> JobInfo:
+        """A new take of a long shot that keeps windows 1..k-1 of ``take`` and remakes the rest."""
+        info = self.svc.resolve_shot(shot)
+        parent = self.svc.take(info.id, take)
+        windows = parent.recipe.get("windows") or []
+        if len(windows) < 2 or len(windows) != len(parent.segments):
+            raise InvalidInput(
+                f"take {parent.number} of {info.label} was not made in windows; generate the shot "
+                "as a long shot first (previz generate --window 4s)"
+            )
+        if not 1 <= from_window <= len(windows):
+            raise InvalidInput(f"window {from_window} is out of range (1..{len(windows)})")
+        base = self._base_payload(info, choice, prompt if prompt is not None else parent.prompt)
+        if prompt is not None:
+            fresh = self._windows(dict(base, num_frames=parent.frame_count), None)
+            if [(w["start"], w["end"]) for w in fresh] == [(w["start"], w["end"]) for w in windows]:
+                windows = fresh
+            else:
+                windows = [
+                    dict(w, prompt=prompt, expanded=self.svc.expand(prompt).text)
+                    if i >= from_window - 1
+                    else w
+                    for i, w in enumerate(windows)
+                ]
+        base.update(
+            op="long",
+            windows=windows,
+            num_frames=parent.frame_count,
+            width=parent.width,
+            height=parent.height,
+            fps=format_rate(parent.fps),
+            reuse={"take_id": parent.id, "from": from_window - 1},
+        )
+        return self._enqueue([base])[0]
+
+    def window_source(self, take_id: int, index: int):  # type: ignore[no-untyped-def]
+        """The ClipSource of one window (segment) of a long take, with its own head/tail."""
+        from engine.api import ClipSource, SegmentRef
+
+        t = self.svc.take_by_id(take_id)
+        seg = t.segments[index]
+        clip = resolve(self.svc.folder, seg.path)
+        return ClipSource(
+            segments=(SegmentRef(clip, seg.start, seg.end),),
+            head=tuple(sorted((clip.parent / "head").glob("*.png"))),
+            tail=tuple(sorted((clip.parent / "tail").glob("*.png"))),
+            width=t.width,
+            height=t.height,
+            fps=t.fps,
+            num_frames=seg.end - seg.start,
+        )
 
     def extend(
         self,
@@ -340,6 +459,66 @@ class Generation:
                 **common,
             )
         raise InvalidInput(f"unknown operation {op!r}")
+
+    def new_long_take(self, p: dict[str, Any], made: list[tuple[int, Any, Any]]) -> NewTake:
+        """The take of a long shot: reused windows of the parent, then the windows just made.
+
+        ``made`` is (window index, ClipFiles relative to scratch/wNN, result) per new window.
+        """
+        segments: list[SegmentInfo] = []
+        head: tuple[str, ...] = ()
+        thumb: str | None = None
+        parents: tuple[tuple[int, str], ...] = ()
+        reuse = p.get("reuse")
+        if reuse:
+            parent = self.svc.take_by_id(reuse["take_id"])
+            parents = ((parent.id, "source"),)
+            segments += parent.segments[: reuse["from"]]
+            if reuse["from"] > 0:
+                head, thumb = parent.head, parent.thumbnail
+        recipes = []
+        for k, files, result in made:
+            d = f"w{k:02d}/"
+            segments.append(SegmentInfo(NEW + d + str(files.video), 0, int(files.num_frames), ""))
+            if not head:
+                head = tuple(NEW + d + str(x) for x in files.head)
+                thumb = NEW + d + str(files.thumbnail)
+            recipes.append(dict(result.recipe, window=k))
+        last_files = made[-1][1]
+        tail = tuple(NEW + f"w{made[-1][0]:02d}/" + str(x) for x in last_files.tail)
+        last = made[-1][2]
+        windows = [dict(w) for w in p["windows"]]
+        recipe = {
+            "engine": p["engine"],
+            "model": p.get("model", ""),
+            "operation": "long",
+            "raw_prompt": p["prompt"],
+            "expanded_prompt": p["expanded_prompt"],
+            "seed": p["seed"],
+            "windows": windows,
+            "rerolled_from_window": reuse["from"] + 1 if reuse else None,
+            "window_recipes": recipes,
+            "method": "chained windows, each conditioned on the previous window's lossless tail, "
+            "colour-matched to the first window",
+            "parents": [pid for pid, _ in parents],
+        }
+        return NewTake(
+            operation="long",
+            engine=p["engine"],
+            model=str(p.get("model") or ""),
+            prompt=p["prompt"],
+            expanded_prompt=p["expanded_prompt"],
+            seed=int(p["seed"]),
+            width=int(last.width),
+            height=int(last.height),
+            fps=Fraction(last.fps),
+            recipe=recipe,
+            segments=tuple(segments),
+            head=head,
+            tail=tail,
+            thumbnail=thumb,
+            parents=parents,
+        )
 
     def new_take(self, p: dict[str, Any], files: Any, result: Any) -> NewTake:
         """The take record for a finished job: how its frames and parents fit together."""

@@ -188,13 +188,19 @@ class JobRunner:
                 self.queue.set_progress(job.id, ev.step / max(1, ev.total))
 
         try:
-            request = self.gen.build_request(p)
             scratch = self.queue.scratch_dir(job.id)
-            out = self._run_in_worker(request, scratch, on_event, token, p["engine"])
-            take = install_take(
-                self.svc, job.shot_id, scratch, self.gen.new_take(p, out.files, out.result)
-            )
-            done = self.queue.finish(job.id, "done", _summary(out.result), take_id=take.id)
+            if p["op"] == "long":
+                new = self._run_long(p, scratch, on_event, token)
+                summary = (
+                    f"{new.recipe['windows'][-1]['end']} frames in {len(new.segments)} windows"
+                )
+            else:
+                request = self.gen.build_request(p)
+                out = self._run_in_worker(request, scratch, on_event, token, p["engine"])
+                new = self.gen.new_take(p, out.files, out.result)
+                summary = _summary(out.result)
+            take = install_take(self.svc, job.shot_id, scratch, new)
+            done = self.queue.finish(job.id, "done", summary, take_id=take.id)
             for lst in list(self._listeners):
                 try:
                     lst.take_added(take)
@@ -213,6 +219,76 @@ class JobRunner:
         self._emit_changed(done)
         return done
 
+    def _run_long(self, p: dict[str, Any], scratch: Any, on_event: Any, token: Any) -> Any:
+        """Make a long shot window by window; each window continues the previous one's lossless
+        tail and is colour-matched to the first window's tail."""
+        from engine import api
+
+        windows = p["windows"]
+        reuse = p.get("reuse")
+        start = reuse["from"] if reuse else 0
+        prev = None
+        ref: tuple[Any, ...] = ()
+        if reuse and start > 0:
+            prev = self.gen.window_source(reuse["take_id"], start - 1)
+            if p.get("color_match", True):
+                ref = self.gen.window_source(reuse["take_id"], 0).tail
+        total = sum(w["end"] - w["start"] for w in windows[start:])
+        done_frames = 0
+        made = []
+        for k in range(start, len(windows)):
+            w = windows[k]
+            n = w["end"] - w["start"]
+            common = dict(
+                p, op="generate", num_frames=n, expanded_prompt=w["expanded"], seed=p["seed"] + k
+            )
+            base = self.gen.build_request(common)
+            if prev is None:
+                request = base
+            else:
+                request = api.Extend(
+                    source=prev,
+                    direction="forward",
+                    prompt=base.prompt,
+                    negative_prompt=base.negative_prompt,
+                    width=prev.width,
+                    height=prev.height,
+                    num_frames=n,
+                    fps=prev.fps,
+                    seed=base.seed,
+                    steps=base.steps,
+                    guidance=base.guidance,
+                    model=base.model,
+                    labels=base.labels,
+                    color_reference=ref,
+                )
+            stage = f"window {k + 1}/{len(windows)}"
+
+            def window_event(
+                ev: Any, offset: int = done_frames, n: int = n, stage: str = stage
+            ) -> None:
+                frac = ev.step / max(1, ev.total)
+                on_event(
+                    _Event(offset + int(frac * n), total, ev.elapsed_s, None, ev.preview, stage)
+                )
+
+            wdir = scratch / f"w{k:02d}"
+            out = self._run_in_worker(request, wdir, window_event, token, p["engine"])
+            made.append((k, out.files, out.result))
+            prev = api.ClipSource(
+                segments=(api.SegmentRef(wdir / out.files.video, 0, out.files.num_frames),),
+                head=tuple(wdir / x for x in out.files.head),
+                tail=tuple(wdir / x for x in out.files.tail),
+                width=out.files.width,
+                height=out.files.height,
+                fps=out.files.fps,
+                num_frames=out.files.num_frames,
+            )
+            if not ref and p.get("color_match", True):
+                ref = prev.tail
+            done_frames += n
+        return self.gen.new_long_take(p, made)
+
     def _run_in_worker(
         self, request: Any, scratch: Any, on_event: Any, token: Any, engine: str
     ) -> Any:
@@ -226,6 +302,16 @@ class JobRunner:
                 lst.job_changed(job)
             except Exception:
                 log.exception("job listener failed")
+
+
+@dataclass(frozen=True)
+class _Event:
+    step: int
+    total: int
+    elapsed_s: float
+    eta_s: float | None
+    preview: Any
+    stage: str
 
 
 def _default_worker(grace_s: float) -> Any:

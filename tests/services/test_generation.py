@@ -29,8 +29,12 @@ class DebugWorker:
         self.client = WorkerClient(grace_s=grace_s)
         self.debug = debug
 
+        self.calls = 0
+
     def run(self, *args, **kwargs):
-        return self.client.run(*args, debug=self.debug, **kwargs)
+        debug = self.debug(self.calls) if callable(self.debug) else self.debug
+        self.calls += 1
+        return self.client.run(*args, debug=debug, **kwargs)
 
     def close(self) -> None:
         self.client.close()
