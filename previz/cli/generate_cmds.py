@@ -30,7 +30,12 @@ def _choice(a: argparse.Namespace):  # type: ignore[no-untyped-def]
     from previz.services.generation import EngineChoice
 
     return EngineChoice(
-        engine=a.engine or "", model=a.model or "", seed=a.seed, steps=a.steps, guidance=a.guidance
+        engine=a.engine or "",
+        model=a.model or "",
+        seed=a.seed,
+        steps=a.steps,
+        guidance=a.guidance,
+        draft=getattr(a, "draft", False),
     )
 
 
@@ -191,6 +196,11 @@ def cmd_generate(a: argparse.Namespace) -> int:
                 raise UsageError("name one or more shots (SEQ/CODE or CODE), or use --all")
             shot_refs = a.shots
         images = _parse_images(a.image)
+        if a.rerender:
+            if len(shot_refs) != 1 or a.all:
+                raise UsageError("--rerender re-renders one shot's draft take; name one shot")
+            job = gen.rerender(shot_refs[0], a.take, _choice(a))
+            return run_jobs(svc, [job], a.json)
         if a.reroll_from is not None:
             if len(shot_refs) != 1 or a.all:
                 raise UsageError("--reroll-from re-rolls one shot's take; name one shot")
@@ -307,7 +317,14 @@ def register(add: Any) -> None:
         metavar="K",
         help="a new take that keeps windows 1..K-1 of --take and remakes the rest",
     )
-    ls.add_argument("--take", type=int, help="with --reroll-from: the take (default: selected)")
+    ls.add_argument("--take", type=int,
+                    help="with --reroll-from or --rerender: the take (default: the selected one)")
+    dr = sp.add_argument_group("drafts")
+    dr.add_argument("--draft", action="store_true",
+                    help="a cheap preview: half size and a quarter of the steps")
+    dr.add_argument("--rerender", action="store_true",
+                    help="re-render a draft take (--take, default: selected) at full quality "
+                    "with the same seed")
     ls.add_argument(
         "--no-color-match",
         dest="no_color_match",

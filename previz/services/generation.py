@@ -38,6 +38,12 @@ class EngineChoice:
     seed: int | None = None
     steps: int | None = None
     guidance: float | None = None
+    draft: bool = False  # a cheap preview: half size, fewer steps; re-render it later in full
+
+
+DRAFT_SCALE = Fraction(1, 2)
+DRAFT_STEP_DIVISOR = 4
+DRAFT_MIN_STEPS = 4
 
 
 class GenerationError(PrevizError):
@@ -78,11 +84,12 @@ class Generation:
             seed = self._locked_seed(shot)
         if seed is None:
             seed = random.SystemRandom().randrange(0, 2**31)
-        return {
+        engine = choice.engine or settings.default_engine or "animatic"
+        model = choice.model or (settings.default_model if engine == "diffusers" else "")
+        payload: dict[str, Any] = {
             "shot_id": shot.id,
-            "engine": choice.engine or settings.default_engine or "animatic",
-            "model": choice.model
-            or (settings.default_model if choice.engine == "diffusers" else ""),
+            "engine": engine,
+            "model": model,
             "prompt": raw,
             "expanded_prompt": exp.text,
             "negative_prompt": shot.negative_prompt,
@@ -95,6 +102,30 @@ class Generation:
             "guidance": choice.guidance,
             "labels": labels,
         }
+        if choice.draft:
+            self._draftify(payload)
+        return payload
+
+    def _draftify(self, payload: dict[str, Any]) -> None:
+        """Half the size (kept on the engine's size grid) and a quarter of the steps."""
+        from engine.api import EngineError
+        from engine.registry import get_engine
+
+        try:
+            caps = get_engine(payload["engine"]).capabilities
+        except EngineError as exc:
+            raise _engine_error(exc) from None
+        m = max(2, caps.size_multiple)
+        w, h = payload["width"], payload["height"]
+        # half size, but never below the engine's smallest side (keeping the aspect)
+        scale = max(float(DRAFT_SCALE), -(-caps.min_side // m) * m / min(w, h))
+        if scale < 1:
+            payload["width"] = max(m, round(w * scale / m) * m)
+            payload["height"] = max(m, round(h * scale / m) * m)
+        full = payload["steps"] or caps.default_steps
+        if full:
+            payload["steps"] = max(DRAFT_MIN_STEPS, full // DRAFT_STEP_DIVISOR)
+        payload["draft"] = True
 
     def _locked_seed(self, shot: ShotInfo) -> int | None:
         from sqlalchemy import select
@@ -274,6 +305,31 @@ class Generation:
             fps=t.fps,
             num_frames=seg.end - seg.start,
         )
+
+    def rerender(
+        self, shot: int | str, take: int | None = None, choice: EngineChoice = EngineChoice()
+    ) -> JobInfo:
+        """Re-render a draft take at full quality with the same engine, model, seed and prompt."""
+        info = self.svc.resolve_shot(shot)
+        parent = self.svc.take(info.id, take)
+        if not parent.recipe.get("draft"):
+            raise InvalidInput(
+                f"take {parent.number} of {info.label} is not a draft; it is already full quality"
+            )
+        full = EngineChoice(
+            engine=parent.engine,
+            model=parent.model,
+            seed=parent.seed,
+            steps=choice.steps,
+            guidance=choice.guidance,
+        )
+        base = self._base_payload(info, full, parent.prompt)
+        if parent.operation == "long":
+            base = dict(base, op="long", windows=parent.recipe["windows"])
+        else:
+            base = dict(base, op="generate")
+        base["rerender_of"] = parent.id
+        return self._enqueue([base])[0]
 
     def extend(
         self,
@@ -470,6 +526,8 @@ class Generation:
         thumb: str | None = None
         parents: tuple[tuple[int, str], ...] = ()
         reuse = p.get("reuse")
+        if p.get("rerender_of"):
+            parents = ((p["rerender_of"], "draft"),)
         if reuse:
             parent = self.svc.take_by_id(reuse["take_id"])
             parents = ((parent.id, "source"),)
@@ -497,6 +555,7 @@ class Generation:
             "seed": p["seed"],
             "windows": windows,
             "rerolled_from_window": reuse["from"] + 1 if reuse else None,
+            "draft": bool(p.get("draft")),
             "window_recipes": recipes,
             "method": "chained windows, each conditioned on the previous window's lossless tail, "
             "colour-matched to the first window",
@@ -543,8 +602,11 @@ class Generation:
                 head, thumb = parent.head, parent.thumbnail or thumb
         elif op == "bridge":
             parents = ((p["source"]["take_id"], "a"), (p["source_b"]["take_id"], "b"))
+        if p.get("rerender_of"):
+            parents = ((p["rerender_of"], "draft"),)
         recipe = dict(result.recipe)
         recipe["engine_operation"] = recipe.get("operation", "")
+        recipe["draft"] = bool(p.get("draft"))
         recipe.update(
             operation=op,
             raw_prompt=p["prompt"],

@@ -149,3 +149,20 @@ def test_colour_match_sink_restores_shifted_statistics() -> None:
     raw = np.stack(shifted).astype(float).mean(axis=(0, 1, 2))
     assert np.abs(got - want).max() < 6.5  # of 255: a shift a viewer does not notice
     assert np.abs(raw - want).max() > 20.0
+
+
+def test_a_draft_is_cheap_and_rerenders_at_full_quality_with_the_same_seed(proj) -> None:
+    shot = proj.add_shot(prompt="WIDE, dusk, a ferry, slow dolly in", duration_frames=12)
+    gen = Generation(proj)
+    run(proj, gen.generate(shot.id, EngineChoice(engine="animatic", seed=42, draft=True)))
+    draft = proj.take(shot.id)
+    assert draft.recipe["draft"] is True
+    assert (draft.width, draft.height) == (112, 64)  # smaller, same aspect, engine minimum 64
+    run(proj, [gen.rerender(shot.id)])
+    full = proj.take(shot.id)
+    assert full.number == 2 and full.recipe["draft"] is False
+    assert (full.width, full.height) == (128, 72)
+    assert full.seed == draft.seed == 42 and full.prompt == draft.prompt
+    assert full.parents == (draft.id,)
+    with pytest.raises(InvalidInput, match="not a draft"):
+        gen.rerender(shot.id)
