@@ -256,6 +256,9 @@ class GenerationRequest:
     # Long shots: match this window's colour and exposure to these lossless reference frames
     # (the first window's tail); applied by engine.job.run_job around any engine's output.
     color_reference: tuple[Path, ...] = ()
+    # Engine-specific settings (e.g. the diffusers engine's speed levers and memory plan);
+    # an engine records the ones it used in the result's recipe and ignores the others.
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fps", _as_fraction(self.fps))

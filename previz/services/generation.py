@@ -101,6 +101,7 @@ class Generation:
             "steps": choice.steps,
             "guidance": choice.guidance,
             "labels": labels,
+            "options": {"speed": dict(settings.speed)} if engine == "diffusers" else {},
         }
         if choice.draft:
             self._draftify(payload)
@@ -485,6 +486,7 @@ class Generation:
             guidance=p.get("guidance"),
             model=p.get("model") or None,
             labels=tuple(p.get("labels", ())),
+            options=dict(p.get("options") or {}),
         )
         op = p["op"]
         if op == "generate":

@@ -260,6 +260,7 @@ class JobRunner:
                     guidance=base.guidance,
                     model=base.model,
                     labels=base.labels,
+                    options=base.options,
                     color_reference=ref,
                 )
             stage = f"window {k + 1}/{len(windows)}"

@@ -30,6 +30,19 @@ class AppSettings:
     default_fps: str = "24"
     default_size: str = "1280x720"
     recent_projects: list[str] = field(default_factory=list)
+    # Speed levers of the diffusers engine, each on/off (recorded in every take's recipe):
+    # compile (regional torch.compile), attention (a backend name or ""), cfg_batch (classifier-
+    # free guidance in one batched pass), step_cache ("" | "first_block" | "mag": trades quality
+    # for speed), fp8 (layerwise fp8 casting for low-VRAM cards).
+    speed: dict[str, object] = field(
+        default_factory=lambda: {
+            "compile": False,
+            "attention": "",
+            "cfg_batch": True,
+            "step_cache": "",
+            "fp8": False,
+        }
+    )
     demo_shown: bool = False
 
     @property
