@@ -259,6 +259,9 @@ class GenerationRequest:
     # Engine-specific settings (e.g. the diffusers engine's speed levers and memory plan);
     # an engine records the ones it used in the result's recipe and ignores the others.
     options: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # Reference images of the elements the prompt mentions (a character's drawing), for engines
+    # that condition on them for consistency (Wan VACE); others ignore them.
+    reference_images: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fps", _as_fraction(self.fps))
@@ -268,6 +271,9 @@ class GenerationRequest:
             object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(
             self, "color_reference", tuple(Path(p) for p in self.color_reference)
+        )
+        object.__setattr__(
+            self, "reference_images", tuple(Path(p) for p in self.reference_images)
         )
 
     @classmethod
@@ -638,6 +644,8 @@ def check_inputs(request: GenerationRequest) -> None:
 
     for ref in request.color_reference:
         _check_image(ref, "colour reference frame")
+    for ref in request.reference_images:
+        _check_image(ref, "element reference image")
 
     for name, source, need in _source_needs(request):
         _check_source(source, name, need)

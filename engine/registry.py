@@ -52,9 +52,12 @@ register_engine(
     "engine.backends.animatic:AnimaticEngine",
     description="built-in grey-box animatic renderer (CPU, no model weights)",
 )
-# The diffusers engine registers itself here when it lands, e.g.:
-# register_engine("diffusers", "engine.backends.diffusers:DiffusersEngine",
-#                 requires=("torch", "diffusers", "transformers"))
+register_engine(
+    "diffusers",
+    "engine.backends.diffusers:DiffusersEngine",
+    requires=("torch", "diffusers", "transformers", "huggingface_hub"),
+    description="LTX-Video and Wan video models through Hugging Face diffusers (GPU)",
+)
 
 
 def known_engines() -> list[EngineEntry]:

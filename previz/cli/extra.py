@@ -6,10 +6,9 @@ from typing import Any
 
 
 def register(add: Any, common: Any) -> None:
-    from previz.cli import export_cmds, generate_cmds
+    from previz.cli import export_cmds, generate_cmds, models_cmds, script_cmds
 
     generate_cmds.register(add)
     export_cmds.register(add)
-    from previz.cli import script_cmds
-
     script_cmds.register(add, common)
+    models_cmds.register(add, common)

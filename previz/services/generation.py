@@ -74,11 +74,9 @@ class Generation:
                 f"shot {shot.label} has no prompt; write what the shot shows before generating"
             )
         exp = self.svc.expand(raw)
-        labels = [
-            e.name
-            for e in self.svc.elements()
-            if e.name in exp.used and e.kind in ("character", "prop")
-        ]
+        used = [e for e in self.svc.elements() if e.name in exp.used]
+        labels = [e.name for e in used if e.kind in ("character", "prop")]
+        references = [e.image for e in used if e.image and e.kind != "style"]
         seed = choice.seed
         if seed is None:
             seed = self._locked_seed(shot)
@@ -101,6 +99,7 @@ class Generation:
             "steps": choice.steps,
             "guidance": choice.guidance,
             "labels": labels,
+            "reference_images": references,
             "options": {"speed": dict(settings.speed)} if engine == "diffusers" else {},
         }
         if choice.draft:
@@ -151,6 +150,7 @@ class Generation:
         from engine.api import EngineError, validate
         from engine.registry import get_engine
 
+        apply_engine_environment()
         try:
             eng = get_engine(payload["engine"])
             if payload["op"] == "long":
@@ -171,6 +171,7 @@ class Generation:
             else:
                 request = self.build_request(payload)
             validate(request, eng.capabilities, payload["engine"])
+            eng.prepare(request)  # the engine's own, model-specific rules (loads nothing)
         except EngineError as exc:
             raise _engine_error(exc) from None
 
@@ -223,7 +224,7 @@ class Generation:
 
         fps = Fraction(base["fps"])
         if window_frames is None:
-            window_frames = self._engine_window(base["engine"], fps)
+            window_frames = self._engine_window(base["engine"], fps, base.get("model") or "")
         if window_frames is not None and window_frames < 8:
             raise InvalidInput(f"a window of {window_frames} frames is too short (at least 8)")
         plan = plan_windows(base["prompt"], int(base["num_frames"]), fps, window_frames)
@@ -237,12 +238,16 @@ class Generation:
             for w in plan
         ]
 
-    def _engine_window(self, engine: str, fps: Fraction) -> int | None:
+    def _engine_window(self, engine: str, fps: Fraction, model: str = "") -> int | None:
         from engine.api import EngineError
         from engine.registry import get_engine
 
+        apply_engine_environment()
         try:
-            caps = get_engine(engine).capabilities
+            eng = get_engine(engine)
+            caps = eng.capabilities
+            if model and hasattr(eng, "capabilities_for"):
+                caps = eng.capabilities_for(model)
         except EngineError as exc:
             raise _engine_error(exc) from None
         return caps.max_frames
@@ -487,6 +492,9 @@ class Generation:
             model=p.get("model") or None,
             labels=tuple(p.get("labels", ())),
             options=dict(p.get("options") or {}),
+            reference_images=tuple(
+                resolve(self.svc.folder, r) for r in p.get("reference_images", ())
+            ),
         )
         op = p["op"]
         if op == "generate":
@@ -634,6 +642,16 @@ class Generation:
             thumbnail=thumb,
             parents=parents,
         )
+
+
+def apply_engine_environment() -> None:
+    """Pass the app settings (model folders, device, default model) to engines through the
+    environment, which the worker process inherits when it starts."""
+    import os
+
+    from previz.services.models import worker_environment
+
+    os.environ.update(worker_environment())
 
 
 def _check_still(path: Path) -> None:

@@ -261,6 +261,7 @@ class JobRunner:
                     model=base.model,
                     labels=base.labels,
                     options=base.options,
+                    reference_images=base.reference_images,
                     color_reference=ref,
                 )
             stage = f"window {k + 1}/{len(windows)}"
@@ -317,7 +318,9 @@ class _Event:
 
 def _default_worker(grace_s: float) -> Any:
     from engine.worker import WorkerClient
+    from previz.services.generation import apply_engine_environment
 
+    apply_engine_environment()
     return WorkerClient(grace_s=grace_s)
 
 

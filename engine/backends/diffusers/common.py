@@ -1,0 +1,533 @@
+"""What every model family shares: the adapter contract, request preparation, and the run context.
+
+An adapter (one per family: `ltx.py`, `wan.py`) knows its model's rules (sizes, frame counts,
+native fps, operations, defaults) from the model's configs without loading it, and turns a
+prepared request into one or more pipeline calls. The pipelines always return latents
+(``output_type="latent"``); the adapter decodes them itself, so it can stream frames into the
+sink as uint8 RGB, drop the conditioning frames an extension overlaps, and so that a cancelled
+job never reaches the decode.
+
+Windows: a pipeline call makes `length` frames (a count the model can make), of which frames
+``[keep_start, keep_end)`` are output. Conditioning frames (a take's lossless head/tail PNGs)
+sit inside the window and are not output, so an extension continues its take seamlessly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import struct
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from engine.api import (
+    Bridge,
+    CancelToken,
+    Capabilities,
+    Extend,
+    FrameSink,
+    GenerationRequest,
+    ImageToVideo,
+    Loop,
+    PinnedImage,
+    ProgressCallback,
+    ProgressReporter,
+    Remix,
+    RequestError,
+    UnsupportedOperation,
+    fps_str,
+    snap,
+    validate,
+)
+from engine.backends.diffusers.device import DeviceInfo, MemoryPlan
+from engine.backends.diffusers.preview import LatentProjection, StepCallback
+from engine.catalog import CatalogEntry, find_entry, is_distilled_name
+from engine.hub import LocalModel, ModelFolder
+
+__all__ = [
+    "Adapter",
+    "LoadedModel",
+    "RunContext",
+    "Window",
+    "fit_cover",
+    "window_length",
+]
+
+log = logging.getLogger(__name__)
+
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I8": 1}
+OP_TEXT = {
+    "text_to_video": "text to video",
+    "image_to_video": "image to video",
+    "extend": "extend",
+    "bridge": "bridge",
+    "remix": "remix",
+    "loop": "loop",
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One pipeline call of `length` frames; frames [keep_start, keep_end) are the output."""
+
+    length: int
+    keep_start: int
+    keep_end: int
+
+    def describe(self) -> dict[str, int]:
+        return {"frames": self.length, "keep_start": self.keep_start, "keep_end": self.keep_end}
+
+
+def window_length(at_least: int, temporal: int) -> int:
+    """The smallest count ``temporal*k + 1`` that is at least `at_least`."""
+    at_least = max(1, at_least)
+    return -(-(at_least - 1) // temporal) * temporal + 1
+
+
+def fit_cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale `image` to cover width x height and crop the centre (no distortion)."""
+    import cv2
+
+    h, w = image.shape[:2]
+    if (w, h) == (width, height):
+        return image
+    k = max(width / w, height / h)
+    nw, nh = max(width, round(w * k)), max(height, round(h * k))
+    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+    scaled = cv2.resize(image, (nw, nh), interpolation=interp)
+    x0, y0 = (nw - width) // 2, (nh - height) // 2
+    return np.ascontiguousarray(scaled[y0 : y0 + height, x0 : x0 + width])
+
+
+def _stored_bytes_per_param(path: Path) -> int | None:
+    """Bytes per parameter of a safetensors file, from its header (the first tensor's dtype)."""
+    try:
+        with open(path, "rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            if n > 100_000_000:
+                return None
+            header = json.loads(fh.read(n))
+    except (OSError, ValueError, struct.error):
+        return None
+    for key, value in header.items():
+        if key != "__metadata__" and isinstance(value, dict):
+            return _DTYPE_BYTES.get(str(value.get("dtype")))
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Loaded models and the run context
+
+
+@dataclass
+class LoadedModel:
+    """A pipeline loaded on a device with a memory plan (what the engine caches per worker)."""
+
+    key: tuple[Any, ...]
+    local: LocalModel
+    pipe: Any
+    plan: MemoryPlan
+    dtype: Any
+    device: DeviceInfo
+    projection: LatentProjection
+    weights_bytes: int
+    derived: dict[str, Any] = field(default_factory=dict)  # other pipelines sharing the models
+
+
+@dataclass
+class RunContext:
+    """Everything one generation needs; adapters call its helpers."""
+
+    request: GenerationRequest
+    loaded: LoadedModel
+    sink: FrameSink
+    callback: ProgressCallback | None
+    cancel: CancelToken
+    adapter: Adapter
+    vae_tiling: bool
+    preview_interval_s: float = 0.25
+    # latent geometry of the current pipeline call, set by the adapter (for previews)
+    preview_geometry: Any = None
+    notes: list[str] = field(default_factory=list)  # notes for the result, added by adapters
+    written: int = 0
+    _overlay: Any = None
+
+    # -- randomness, progress ------------------------------------------------------------------
+    def generator(self, offset: int = 0) -> Any:
+        """A CPU generator seeded from the request (same frames on any device)."""
+        import torch
+
+        return torch.Generator(device="cpu").manual_seed((self.request.seed + offset) % 2**63)
+
+    def step_callback(self, total: int, stage: str = "denoise") -> StepCallback:
+        adapter, loaded = self.adapter, self.loaded
+
+        def preview(latents: Any) -> np.ndarray | None:
+            if latents is None:
+                return None
+            return adapter.preview(loaded, latents, self.preview_geometry)
+
+        return StepCallback(
+            callback=self.callback,
+            cancel=self.cancel,
+            total=total,
+            preview=preview,
+            interval_s=self.preview_interval_s,
+            stage=stage,
+        )
+
+    def stage(self, name: str, step: int = 0, total: int = 1) -> None:
+        """Report a stage boundary (load, encode, decode) without a preview."""
+        if self.callback is not None:
+            ProgressReporter(total, self.callback, stage=name)(step)
+
+    # -- inputs ----------------------------------------------------------------------------------
+    def conditioning_frames(self, paths: Sequence[Path], what: str) -> list[np.ndarray]:
+        """Lossless head/tail PNGs as RGB uint8, exactly (checked against the request's size)."""
+        from engine.media import load_png_frames
+
+        self.cancel.raise_if_cancelled()
+        frames = load_png_frames(paths)
+        req = self.request
+        for f, p in zip(frames, paths, strict=True):
+            if f.shape[:2] != (req.height, req.width):
+                raise RequestError(
+                    f"{what} frame {Path(p).name} is {f.shape[1]}x{f.shape[0]}, not the "
+                    f"{req.width}x{req.height} the take claims; its head/tail files do not match it"
+                )
+        return frames
+
+    def pinned_image(self, path: Path) -> np.ndarray:
+        from engine.media import load_png_frames
+
+        self.cancel.raise_if_cancelled()
+        image = load_png_frames([path])[0]
+        return fit_cover(image, self.request.width, self.request.height)
+
+    @staticmethod
+    def pil(frames: Sequence[np.ndarray]) -> list[Any]:
+        from PIL import Image
+
+        return [Image.fromarray(np.ascontiguousarray(f), "RGB") for f in frames]
+
+    # -- output ----------------------------------------------------------------------------------
+    def write(self, video: Any, window: Window) -> None:
+        """Stream frames [keep_start, keep_end) of a decoded video ``(1, 3, F, H, W)`` in [-1, 1]
+        into the sink as uint8 RGB, checking cancel at every frame."""
+        import torch
+
+        req = self.request
+        frames = int(video.shape[2])
+        if frames < window.keep_end:
+            raise RequestError(
+                f"the model made {frames} frames, fewer than the {window.keep_end} expected"
+            )
+        if req.overlay_text and self._overlay is None:
+            from engine.backends.animatic.effects import Overlay
+
+            self._overlay = Overlay(req.overlay_text, req.width, req.height)
+        total = window.keep_end - window.keep_start
+        reporter = ProgressReporter(total, self.callback, stage="write")
+        for i in range(window.keep_start, window.keep_end):
+            self.cancel.raise_if_cancelled()
+            with torch.no_grad():
+                f = video[0, :, i]
+                f = ((f.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+                frame = np.ascontiguousarray(f.permute(1, 2, 0).cpu().numpy())
+            if frame.shape[:2] != (req.height, req.width):
+                import cv2
+
+                frame = cv2.resize(frame, (req.width, req.height), interpolation=cv2.INTER_AREA)
+            if self._overlay is not None:
+                self._overlay.draw(frame)
+            self.sink.write(frame)
+            self.written += 1
+            reporter(self.written, frame)
+
+
+# --------------------------------------------------------------------------------------------
+# Adapters
+
+
+class Adapter(ABC):
+    """One model family: its rules (pure Python, from configs) and how to run it (torch)."""
+
+    family: ClassVar[str] = ""
+    default_steps: ClassVar[int] = 30
+    default_guidance: ClassVar[float] = 5.0
+
+    def __init__(self, local: LocalModel) -> None:
+        if local.folder is None:
+            raise RequestError(f"model {local.id} was not checked")
+        self.local = local
+        self.folder: ModelFolder = local.folder
+        self.entry: CatalogEntry | None = find_entry(local.id)
+
+    # -- facts from the configs ----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.local.id if self.local.source == "hf-cache" else self.local.path.name
+
+    @property
+    def distilled(self) -> bool:
+        if self.entry is not None:
+            return self.entry.distilled
+        return is_distilled_name(self.local.id) or is_distilled_name(self.local.path.name)
+
+    @property
+    @abstractmethod
+    def variant(self) -> str:
+        """e.g. "condition" (LTX), "t2v", "i2v", "flf2v", "ti2v", "vace" (Wan)."""
+
+    @property
+    @abstractmethod
+    def temporal(self) -> int:
+        """Frames per latent frame: counts are ``temporal*k + 1``."""
+
+    @property
+    @abstractmethod
+    def size_multiple(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def latent_channels(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def spatial(self) -> int:
+        """Pixels per latent pixel (the VAE's spatial compression)."""
+
+    @abstractmethod
+    def operations(self) -> frozenset[str]: ...
+
+    @property
+    def native_fps(self) -> Fraction | None:
+        return self.entry.native_fps if self.entry is not None else None
+
+    @property
+    def max_frames(self) -> int:
+        return self.entry.max_frames if self.entry is not None else 257
+
+    @property
+    def native_sizes(self) -> tuple[tuple[int, int], ...]:
+        return self.entry.sizes if self.entry is not None else ()
+
+    def defaults(self) -> tuple[int, float]:
+        e = self.entry
+        if e is not None and e.default_steps is not None and e.default_guidance is not None:
+            return e.default_steps, e.default_guidance
+        return self.default_steps, self.default_guidance
+
+    def capabilities(self) -> Capabilities:
+        steps, guidance = self.defaults()
+        return Capabilities(
+            operations=self.operations(),
+            size_multiple=self.size_multiple,
+            frame_modulus=self.temporal,
+            frame_remainder=1,
+            native_fps=self.native_fps,
+            max_frames=self.max_frames,
+            default_steps=steps,
+            default_guidance=guidance,
+        )
+
+    # -- conditioning geometry -------------------------------------------------------------------
+    def overlap(self, available: int) -> int:
+        """How many of `available` head/tail frames a window conditions on (at least 1)."""
+        return 1 if available >= 1 else 0
+
+    def bridge_overlaps(self, request: GenerationRequest) -> tuple[int, int]:
+        if isinstance(request, Bridge):
+            return self.overlap(len(request.source_a.tail)), self.overlap(
+                len(request.source_b.head)
+            )
+        assert isinstance(request, Loop) and request.source is not None
+        return self.overlap(len(request.source.tail)), self.overlap(len(request.source.head))
+
+    def capabilities_for(self, request: GenerationRequest) -> Capabilities:
+        """The rules for this request: the frame rule is the OUTPUT's (windows add overlaps)."""
+        caps = self.capabilities()
+        t = self.temporal
+        if isinstance(request, Extend):
+            return dataclasses.replace(caps, frame_modulus=1, frame_remainder=0)
+        if isinstance(request, Bridge) or (isinstance(request, Loop) and request.source):
+            a, b = self.bridge_overlaps(request)
+            return dataclasses.replace(caps, frame_modulus=t, frame_remainder=(1 - a - b) % t)
+        if isinstance(request, Loop):
+            # the window is n+1 frames: the loop's first frame again at the end (dropped)
+            return dataclasses.replace(caps, frame_modulus=t, frame_remainder=0)
+        return caps
+
+    def check_request(self, request: GenerationRequest) -> None:  # noqa: B027 - optional hook
+        """Model-specific refusals (e.g. where images may be pinned); raise RequestError."""
+
+    def unsupported(self, what: str, hint: str) -> UnsupportedOperation:
+        return UnsupportedOperation(f"model {self.name} cannot {what}; {hint}")
+
+    # -- preparation -----------------------------------------------------------------------------
+    def prepare(
+        self, request: GenerationRequest, engine: str
+    ) -> tuple[GenerationRequest, list[str]]:
+        """Validate against this model and snap to what it makes; returns the request and notes."""
+        label = f"{engine} ({self.name})"
+        op = request.operation
+        ops = self.operations()
+        if op not in ops:
+            can = ", ".join(OP_TEXT[o] for o in sorted(ops))
+            raise UnsupportedOperation(
+                f"model {self.name} cannot do {OP_TEXT.get(op, op)} (it can do: {can}); pick "
+                "another model (see `previz models list`)"
+            )
+        self.check_request(request)
+        notes: list[str] = []
+        if isinstance(request, ImageToVideo):
+            # a still pinned at the last frame stays on the last frame however the count changes
+            last = request.num_frames - 1
+            request = dataclasses.replace(
+                request,
+                images=tuple(
+                    PinnedImage(im.path, -1) if im.frame_index == last else im
+                    for im in request.images
+                ),
+            )
+        request = self._to_native_fps(request, notes)
+        caps = self.capabilities_for(request)
+        relaxed = dataclasses.replace(caps, frame_modulus=1, frame_remainder=0)
+        validate(request, relaxed, label)
+        if isinstance(request, Remix) and not caps.frames_ok(request.num_frames):
+            # a remix cannot make more frames than its source has: snap down
+            n, t = request.num_frames, self.temporal
+            best = (min(n, request.source.num_frames) - 1) // t * t + 1
+            request = dataclasses.replace(request, num_frames=best)
+            notes.append(
+                f"frame count {n} lowered to {best} (the model makes {caps.frame_rule()} and "
+                f"the source take has {request.source.num_frames} frames)"
+            )
+        request, snapped = snap(request, caps, label)
+        notes.extend(snapped)
+        if isinstance(request, ImageToVideo):
+            request = self._clamp_pins(request, notes)
+            self.check_request(request)
+        notes.extend(self._size_hint(request))
+        return request, notes
+
+    def _to_native_fps(self, request: GenerationRequest, notes: list[str]) -> GenerationRequest:
+        """New shots (no source take) are made at the model's native frame rate, same duration."""
+        native = self.native_fps
+        if native is None or request.fps == native or not isinstance(request.fps, Fraction):
+            return request
+        if isinstance(request, Extend | Bridge | Remix) or (
+            isinstance(request, Loop) and request.source is not None
+        ):
+            notes.append(
+                f"{self.name} is made for {fps_str(native)} fps; these frames continue a "
+                f"{fps_str(request.fps)} fps take, so motion may play at a different speed"
+            )
+            return request
+        ratio = native / request.fps
+        n = max(1, round(request.num_frames * ratio))
+        changes: dict[str, Any] = {"fps": native, "num_frames": n}
+        if isinstance(request, ImageToVideo):
+            changes["images"] = tuple(
+                PinnedImage(
+                    im.path,
+                    im.frame_index
+                    if im.frame_index == -1
+                    else min(n - 1, round(im.frame_index * ratio)),
+                )
+                for im in request.images
+            )
+        notes.append(
+            f"made at the model's native {fps_str(native)} fps: {request.num_frames} frames at "
+            f"{fps_str(request.fps)} fps became {n} frames (same duration)"
+        )
+        return dataclasses.replace(request, **changes)
+
+    def _clamp_pins(self, request: ImageToVideo, notes: list[str]) -> ImageToVideo:
+        n = request.num_frames
+        pins = []
+        for im in request.images:
+            if im.frame_index != -1 and im.frame_index > n - 1:
+                notes.append(f"image {im.path.name} moved from frame {im.frame_index} to {n - 1}")
+                pins.append(PinnedImage(im.path, n - 1))
+            else:
+                pins.append(im)
+        frames = [n - 1 if p.frame_index == -1 else p.frame_index for p in pins]
+        if len(set(frames)) != len(frames):
+            raise RequestError(
+                "two pinned images land on the same frame once the shot is made at the model's "
+                "frame count; pin them further apart"
+            )
+        return dataclasses.replace(request, images=tuple(pins))
+
+    def _size_hint(self, request: GenerationRequest) -> list[str]:
+        sizes = self.native_sizes
+        if not sizes:
+            return []
+        area = request.width * request.height
+        best = max(w * h for w, h in sizes)
+        if area > 1.6 * best:
+            w, h = sizes[0]
+            return [
+                f"{request.width}x{request.height} is well above {self.name}'s native {w}x{h}; "
+                "expect slower generation and weaker results"
+            ]
+        return []
+
+    # -- memory estimate -------------------------------------------------------------------------
+    def weight_estimate(self, dtype_bytes: int) -> tuple[int, int]:
+        """(all model weights, the largest single model) in bytes once loaded at `dtype_bytes`."""
+        total = largest = 0
+        for name in self.folder.components:
+            stored = self.folder.weight_bytes(name)
+            if not stored:
+                continue
+            files = sorted((self.folder.path / name).glob("*.safetensors"))
+            per = _stored_bytes_per_param(files[0]) if files else None
+            size = stored * dtype_bytes // per if per else stored
+            total += size
+            largest = max(largest, size)
+        return total, largest
+
+    def decode_bytes(self, request: GenerationRequest, dtype_bytes: int) -> int:
+        """Rough peak memory of decoding the request's frames without tiling."""
+        return request.num_frames * request.width * request.height * 64 * dtype_bytes
+
+    # -- running (torch) -------------------------------------------------------------------------
+    @abstractmethod
+    def load(self, dtype: Any) -> Any:
+        """The main pipeline, loaded from the folder (safetensors only, no remote code)."""
+
+    @abstractmethod
+    def encode_for_preview(self, loaded: LoadedModel) -> Any:
+        """A function: images (N, 3, 1, H, W) in [-1, 1] -> normalised latents (N, C, 1, h, w)."""
+
+    @abstractmethod
+    def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
+        """A small RGB preview of the callback's `latents` (one frame)."""
+
+    @abstractmethod
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        """Make the request's frames into ``ctx.sink``; return recipe entries."""
+
+
+def pretrained_kwargs(dtype: Any = None) -> dict[str, Any]:
+    """The loading options every adapter uses: safetensors only, local files only (and the
+    dtype, under the keyword this diffusers version takes)."""
+    kwargs: dict[str, Any] = {"use_safetensors": True, "local_files_only": True}
+    if dtype is not None:
+        try:
+            from diffusers.utils import deprecation_utils
+
+            new_style = hasattr(deprecation_utils, "_resolve_dtype")
+        except ImportError:
+            new_style = False
+        kwargs["dtype" if new_style else "torch_dtype"] = dtype
+    return kwargs

@@ -1,0 +1,403 @@
+"""LTX-Video through diffusers' `LTXConditionPipeline`: every operation, with conditions in time.
+
+LTX conditions a window on frames pinned at any index (`LTXVideoCondition`): one image, or a
+run of ``8k+1`` frames, at `frame_index`, with a `strength`. Each operation is one window:
+
+- text to video: no conditions;
+- image to video: each still at its frame (first, last, keyframes between);
+- extend forward: the parent's last frames (its lossless tail) at index 0; the output starts
+  right after them;
+- extend backward: the parent's first frames (its lossless head) at the END of the window; the
+  output stops right before them;
+- bridge: A's tail at index 0, B's head at the end; the output is what lies between;
+- loop: with a source, a bridge from its tail back to its head; without one, a keyframe is made
+  first (a one-frame generation) and pinned at both ends of the window;
+- remix: the source frames as a video condition of strength ``1 - s`` with
+  ``denoise_strength = s`` (the denoise starts from the source noised to level s).
+
+Distilled checkpoints run with their recommended schedule (8 steps, fixed timesteps) and no
+classifier-free guidance.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.api import (
+    OPERATIONS,
+    Bridge,
+    Extend,
+    ImageToVideo,
+    Loop,
+    Remix,
+    TextToVideo,
+)
+from engine.backends.diffusers.common import (
+    Adapter,
+    LoadedModel,
+    RunContext,
+    Window,
+    pretrained_kwargs,
+    window_length,
+)
+
+__all__ = ["DISTILLED_TIMESTEPS", "LTXAdapter"]
+
+log = logging.getLogger(__name__)
+
+# Lightricks' schedule for the distilled 0.9.7/0.9.8 checkpoints (first pass, 8 steps).
+DISTILLED_TIMESTEPS = (1000.0, 993.0, 987.0, 981.0, 975.0, 909.0, 725.0, 0.03)
+DECODE_TIMESTEP = 0.05
+DECODE_NOISE_SCALE = 0.025
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Frames pinned in a window (before they become an `LTXVideoCondition`)."""
+
+    frames: tuple[np.ndarray, ...]
+    frame_index: int
+    strength: float
+    label: str
+    paths: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "what": self.label,
+            "frame_index": self.frame_index,
+            "frames": len(self.frames),
+            "strength": round(self.strength, 4),
+            "paths": list(self.paths),
+        }
+
+
+class LTXAdapter(Adapter):
+    family = "ltx"
+    default_steps = 40
+    default_guidance = 3.0
+
+    # -- facts from the configs ----------------------------------------------------------------
+    @property
+    def _vae(self) -> dict[str, Any]:
+        return self.folder.component_config("vae")
+
+    @property
+    def _transformer(self) -> dict[str, Any]:
+        return self.folder.component_config("transformer")
+
+    @property
+    def variant(self) -> str:
+        return "distilled" if self.distilled else "dev"
+
+    @property
+    def spatial(self) -> int:
+        cfg = self._vae
+        if cfg.get("spatial_compression_ratio"):
+            return int(cfg["spatial_compression_ratio"])
+        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, False))
+        return int(cfg.get("patch_size", 4)) * 2 ** sum(bool(s) for s in scaling)
+
+    @property
+    def temporal(self) -> int:
+        cfg = self._vae
+        if cfg.get("temporal_compression_ratio"):
+            return int(cfg["temporal_compression_ratio"])
+        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, False))
+        return int(cfg.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in scaling)
+
+    @property
+    def _patch(self) -> tuple[int, int]:
+        t = self._transformer
+        return int(t.get("patch_size", 1)), int(t.get("patch_size_t", 1))
+
+    @property
+    def size_multiple(self) -> int:
+        # LTXConditionPipeline.check_inputs() insists on multiples of 32.
+        return math.lcm(32, self.spatial * self._patch[0])
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self._vae.get("latent_channels", 128))
+
+    def operations(self) -> frozenset[str]:
+        return frozenset(OPERATIONS)
+
+    def defaults(self) -> tuple[int, float]:
+        if self.distilled and (self.entry is None or self.entry.default_steps is None):
+            return len(DISTILLED_TIMESTEPS), 1.0
+        return super().defaults()
+
+    def overlap(self, available: int) -> int:
+        """The longest ``8k+1`` run of the available head/tail frames (a video condition)."""
+        if available < 1:
+            return 0
+        return (available - 1) // self.temporal * self.temporal + 1
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, dtype: Any) -> Any:
+        from diffusers import LTXConditionPipeline
+
+        pipe = LTXConditionPipeline.from_pretrained(
+            str(self.folder.path), **pretrained_kwargs(dtype)
+        )
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def encode_for_preview(self, loaded: LoadedModel) -> Any:
+        pipe = loaded.pipe
+        vae = pipe.vae
+
+        def encode(images: Any) -> Any:
+            images = images.to(pipe._execution_device, vae.dtype)
+            lat = vae.encode(images).latent_dist.mode()
+            return pipe._normalize_latents(lat, vae.latents_mean, vae.latents_std)
+
+        return encode
+
+    def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
+        """`latents` are packed tokens (B, S, C*pt*p*p), extra conditioning tokens first."""
+        from engine.backends.diffusers.preview import latent_preview
+
+        if geometry is None:
+            return None
+        lf, lh, lw = geometry
+        per_frame = lh * lw
+        main = latents[0, -lf * per_frame :]
+        f = lf // 2
+        block = main[f * per_frame : (f + 1) * per_frame]
+        c = self.latent_channels
+        chw = block.reshape(per_frame, c, -1)[:, :, 0].T.reshape(c, lh, lw)
+        return latent_preview(chw, loaded.projection)
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        req = ctx.request
+        n = req.num_frames
+        denoise_strength = 1.0
+        recipe: dict[str, Any] = {}
+
+        # 1. Conditioning frames (lossless PNGs, never the MP4) and the window.
+        if isinstance(req, TextToVideo):
+            conds, window = [], Window(n, 0, n)
+        elif isinstance(req, ImageToVideo):
+            conds = [
+                Condition((ctx.pinned_image(p),), f, 1.0, f"image {p.name}", (str(p),))
+                for f, p in req.resolved_pins(n)
+            ]
+            window = Window(n, 0, n)
+        elif isinstance(req, Extend):
+            conds, window = self._extend(ctx, req)
+        elif isinstance(req, Bridge) or (isinstance(req, Loop) and req.source is not None):
+            conds, window = self._bridge(ctx, req)
+        elif isinstance(req, Loop):
+            key = self._keyframe(ctx)
+            conds = [
+                Condition((key,), 0, 1.0, "loop keyframe (start)"),
+                Condition((key,), n, 1.0, "loop keyframe (end, dropped)"),
+            ]
+            window = Window(n + 1, 0, n)
+            recipe["loop_keyframe"] = "generated first (one frame), pinned at both ends"
+        elif isinstance(req, Remix):
+            conds, window = self._remix(ctx, req)
+            denoise_strength = float(req.strength)
+        else:  # pragma: no cover - prepare() refuses other operations
+            raise TypeError(type(req).__name__)
+
+        # 2. The schedule.
+        steps, guidance = int(req.steps or self.defaults()[0]), float(req.guidance or 0.0)
+        timesteps = None
+        if self.distilled and steps == len(DISTILLED_TIMESTEPS):
+            timesteps = list(DISTILLED_TIMESTEPS)
+        # 3. Denoise to latents (the step callback reports, previews and raises on cancel).
+        latents = self._denoise(
+            ctx, conds, window.length, steps, guidance, timesteps, denoise_strength
+        )
+        # 4. Decode, then stream the kept frames into the sink.
+        video = self._decode(ctx, latents)
+        ctx.write(video, window)
+
+        recipe.update(
+            {
+                "window": window.describe(),
+                "conditioning_frames": [c.describe() for c in conds],
+                "timesteps": timesteps,
+                "denoise_strength": denoise_strength,
+                "image_cond_noise_scale": self._cond_noise(),
+                "decode_timestep": DECODE_TIMESTEP
+                if self._vae.get("timestep_conditioning")
+                else None,
+            }
+        )
+        return recipe
+
+    def _cond_noise(self) -> float:
+        return 0.0 if self.distilled else 0.025
+
+    def _extend(self, ctx: RunContext, req: Extend) -> tuple[list[Condition], Window]:
+        src, n = req.source, req.num_frames
+        if req.direction == "forward":
+            ov = self.overlap(len(src.tail))
+            paths = src.tail[-ov:]
+            frames = ctx.conditioning_frames(paths, "the source take's tail")
+            length = window_length(ov + n, self.temporal)
+            cond = Condition(tuple(frames), 0, 1.0, "source tail", tuple(map(str, paths)))
+            return [cond], Window(length, ov, ov + n)
+        ov = self.overlap(len(src.head))
+        paths = src.head[:ov]
+        frames = ctx.conditioning_frames(paths, "the source take's head")
+        length = window_length(n + ov, self.temporal)
+        cond = Condition(tuple(frames), length - ov, 1.0, "source head", tuple(map(str, paths)))
+        return [cond], Window(length, length - ov - n, length - ov)
+
+    def _bridge(self, ctx: RunContext, req: Bridge | Loop) -> tuple[list[Condition], Window]:
+        if isinstance(req, Bridge):
+            a_src, b_src, names = req.source_a, req.source_b, ("take A", "take B")
+        else:
+            assert req.source is not None
+            a_src = b_src = req.source
+            names = ("the source take", "the source take")
+        a, b = self.bridge_overlaps(req)
+        n = req.num_frames
+        length = a + n + b
+        a_paths, b_paths = a_src.tail[-a:], b_src.head[:b]
+        a_frames = ctx.conditioning_frames(a_paths, f"{names[0]}'s tail")
+        b_frames = ctx.conditioning_frames(b_paths, f"{names[1]}'s head")
+        return [
+            Condition(tuple(a_frames), 0, 1.0, f"{names[0]} tail", tuple(map(str, a_paths))),
+            Condition(
+                tuple(b_frames), length - b, 1.0, f"{names[1]} head", tuple(map(str, b_paths))
+            ),
+        ], Window(length, a, a + n)
+
+    def _remix(self, ctx: RunContext, req: Remix) -> tuple[list[Condition], Window]:
+        from engine.media import read_frames
+
+        n = req.num_frames
+        frames: list[np.ndarray] = []
+        reader = read_frames(req.source.segments, width=req.width, height=req.height)
+        try:
+            for frame in reader:
+                ctx.cancel.raise_if_cancelled()
+                frames.append(frame)
+                if len(frames) == n:
+                    break
+        finally:
+            reader.close()
+        strength = 1.0 - float(req.strength)
+        cond = Condition(tuple(frames), 0, strength, "source take (remix)")
+        return [cond], Window(n, 0, n)
+
+    def _keyframe(self, ctx: RunContext) -> np.ndarray:
+        """A one-frame generation of the prompt (the first and last frame of a loop)."""
+        steps, guidance = (
+            int(ctx.request.steps or self.defaults()[0]),
+            float(ctx.request.guidance or 0.0),
+        )
+        timesteps = (
+            list(DISTILLED_TIMESTEPS)
+            if self.distilled and steps == len(DISTILLED_TIMESTEPS)
+            else None
+        )
+        latents = self._denoise(ctx, [], 1, steps, guidance, timesteps, 1.0, stage="keyframe")
+        video = self._decode(ctx, latents)
+        f = video[0, :, 0]
+        f = ((f.float().clamp(-1, 1) + 1.0) * 127.5).round().byte()
+        return np.ascontiguousarray(f.permute(1, 2, 0).cpu().numpy())
+
+    def _denoise(
+        self,
+        ctx: RunContext,
+        conds: list[Condition],
+        length: int,
+        steps: int,
+        guidance: float,
+        timesteps: list[float] | None,
+        denoise_strength: float,
+        stage: str = "denoise",
+    ) -> Any:
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+        req, pipe = ctx.request, ctx.loaded.pipe
+        p, pt = self._patch
+        lf = ((length - 1) // self.temporal + 1) // pt
+        ctx.preview_geometry = (
+            lf,
+            req.height // self.spatial // p,
+            req.width // self.spatial // p,
+        )
+        total = len(timesteps) if timesteps else steps
+        if denoise_strength < 1:
+            total = max(1, min(total, int(total * denoise_strength)))
+        callback = ctx.step_callback(total, stage)
+        conditions = []
+        for c in conds:
+            images = ctx.pil(c.frames)
+            if len(images) == 1:
+                conditions.append(
+                    LTXVideoCondition(
+                        image=images[0], frame_index=c.frame_index, strength=c.strength
+                    )
+                )
+            else:
+                conditions.append(
+                    LTXVideoCondition(video=images, frame_index=c.frame_index, strength=c.strength)
+                )
+        kwargs: dict[str, Any] = dict(
+            prompt=req.prompt,
+            negative_prompt=req.negative_prompt or None,
+            height=req.height,
+            width=req.width,
+            num_frames=length,
+            frame_rate=float(req.fps),
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            denoise_strength=denoise_strength,
+            image_cond_noise_scale=self._cond_noise(),
+            generator=ctx.generator(),
+            output_type="latent",
+            callback_on_step_end=callback,
+            callback_on_step_end_tensor_inputs=["latents"],
+        )
+        if conditions:
+            kwargs["conditions"] = conditions
+        if timesteps:
+            kwargs["timesteps"] = timesteps
+        ctx.cancel.raise_if_cancelled()
+        out = pipe(**kwargs)
+        return out.frames
+
+    def _decode(self, ctx: RunContext, latents: Any) -> Any:
+        """Denormalise and decode with the VAE (timestep-conditioned VAEs get decode noise)."""
+        import torch
+        from diffusers.utils.torch_utils import randn_tensor
+
+        ctx.cancel.raise_if_cancelled()
+        ctx.stage("decode")
+        pipe = ctx.loaded.pipe
+        vae = pipe.vae
+        if ctx.vae_tiling:
+            vae.enable_tiling()
+        else:
+            vae.disable_tiling()
+        device = pipe._execution_device
+        with torch.no_grad():
+            lat = pipe._denormalize_latents(
+                latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor
+            ).to(device=device, dtype=vae.dtype)
+            timestep = None
+            if vae.config.timestep_conditioning:
+                noise = randn_tensor(
+                    lat.shape, generator=ctx.generator(1), device=device, dtype=lat.dtype
+                )
+                timestep = torch.tensor([DECODE_TIMESTEP], device=device, dtype=lat.dtype)
+                scale = torch.tensor([DECODE_NOISE_SCALE], device=device, dtype=lat.dtype)
+                scale = scale[:, None, None, None, None]
+                lat = (1 - scale) * lat + scale * noise
+            video = vae.decode(lat, timestep, return_dict=False)[0]
+        pipe.maybe_free_model_hooks()
+        return video

@@ -1,0 +1,537 @@
+"""Wan 2.1 / 2.2 through diffusers: one adapter, five kinds of checkpoint.
+
+Which pipelines a Wan folder can drive depends on its transformer (read from its config):
+
+- ``t2v`` (`WanPipeline`; Wan2.1-T2V, Wan2.2-T2V-A14B): text to video, and remix through
+  `WanVideoToVideoPipeline` on the same models;
+- ``ti2v`` (`WanPipeline` with ``expand_timesteps``; Wan2.2-TI2V-5B): text to video, and image
+  to video / extend forward through `WanImageToVideoPipeline` (first frame);
+- ``i2v`` (`WanImageToVideoPipeline`; Wan2.1-I2V, Wan2.2-I2V-A14B): a first frame (image to
+  video, extend forward); where the transformer takes no CLIP image embedding (Wan 2.2) also a
+  last frame (``last_image``), so bridge and loop too;
+- ``flf2v`` (`WanImageToVideoPipeline` whose transformer embeds two images; Wan2.1-FLF2V):
+  always a first AND a last frame: image to video with both ends pinned, bridge from A's last
+  frame to B's first, loop from a take's last frame back to its first;
+- ``vace`` (`WanVACEPipeline`): frames pinned anywhere through a video + mask (grey frames,
+  mask white where frames are made), so: image to video with keyframes, extend forward and
+  backward on the parent's whole lossless tail/head, bridge, loop, and an element's reference
+  image for character consistency (``reference_images``).
+
+Prompts are encoded once with `WanPipeline.encode_prompt` and passed as embeddings (the other
+Wan pipelines' text cleaning needs the optional ``ftfy`` package).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.api import (
+    Bridge,
+    Extend,
+    GenerationRequest,
+    ImageToVideo,
+    Loop,
+    Remix,
+    RequestError,
+    TextToVideo,
+)
+from engine.backends.diffusers.common import (
+    Adapter,
+    LoadedModel,
+    RunContext,
+    Window,
+    pretrained_kwargs,
+    window_length,
+)
+
+__all__ = ["WanAdapter"]
+
+log = logging.getLogger(__name__)
+
+GREY = 128  # the value VACE reads as "nothing here yet"
+
+
+@dataclass(frozen=True)
+class Known:
+    """Frames whose pixels are given (mask black) at window positions."""
+
+    frames: tuple[np.ndarray, ...]
+    start: int
+    label: str
+    paths: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "what": self.label,
+            "frame_index": self.start,
+            "frames": len(self.frames),
+            "paths": list(self.paths),
+        }
+
+
+def reference_images(request: GenerationRequest) -> tuple[Path, ...]:
+    """Element reference images carried by the request (a ``reference_images`` field), if any."""
+    refs = getattr(request, "reference_images", ()) or ()
+    return tuple(Path(p) for p in refs)
+
+
+class WanAdapter(Adapter):
+    family = "wan"
+    default_steps = 50
+    default_guidance = 5.0
+
+    # -- facts from the configs ----------------------------------------------------------------
+    @property
+    def _vae(self) -> dict[str, Any]:
+        return self.folder.component_config("vae")
+
+    @property
+    def _transformer(self) -> dict[str, Any]:
+        return self.folder.component_config("transformer") or self.folder.component_config(
+            "transformer_2"
+        )
+
+    @property
+    def _transformer_class(self) -> str:
+        comp = self.folder.components.get("transformer") or self.folder.components.get(
+            "transformer_2", ("", "")
+        )
+        return comp[1]
+
+    @property
+    def variant(self) -> str:
+        if "VACE" in self._transformer_class:
+            return "vace"
+        if self.folder.config.get("expand_timesteps"):
+            return "ti2v"
+        t = self._transformer
+        if int(t.get("in_channels", 16)) > self.latent_channels:
+            return "flf2v" if t.get("pos_embed_seq_len") is not None else "i2v"
+        return "t2v"
+
+    @property
+    def last_image(self) -> bool:
+        """Whether the image-to-video transformer takes a last frame: FLF2V (which needs both),
+        or one without a CLIP image embedding (Wan 2.2 I2V)."""
+        v = self.variant
+        return v == "flf2v" or (v == "i2v" and self._transformer.get("image_dim") is None)
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self._vae.get("z_dim", 16))
+
+    @property
+    def spatial(self) -> int:
+        return int(self._vae.get("scale_factor_spatial") or 8)
+
+    @property
+    def temporal(self) -> int:
+        return int(self._vae.get("scale_factor_temporal") or 4)
+
+    @property
+    def size_multiple(self) -> int:
+        patch = self._transformer.get("patch_size", (1, 2, 2))
+        return self.spatial * int(patch[1])
+
+    @property
+    def native_fps(self) -> Fraction | None:
+        if self.entry is not None:
+            return self.entry.native_fps
+        return Fraction(24) if self.variant == "ti2v" else Fraction(16)
+
+    @property
+    def max_frames(self) -> int:
+        return self.entry.max_frames if self.entry is not None else 129
+
+    def operations(self) -> frozenset[str]:
+        v = self.variant
+        if v == "vace":
+            return frozenset({"text_to_video", "image_to_video", "extend", "bridge", "loop"})
+        if v == "ti2v":
+            return frozenset({"text_to_video", "image_to_video", "extend"})
+        if v == "flf2v":  # the transformer embeds exactly two images: first and last
+            return frozenset({"image_to_video", "bridge", "loop"})
+        if v == "i2v":
+            ops = {"image_to_video", "extend"}
+            return frozenset(ops | ({"bridge", "loop"} if self.last_image else set()))
+        if "transformer_2" in self.folder.components:
+            # Wan 2.2 A14B hands over to a low-noise expert; the video-to-video pipeline has one
+            return frozenset({"text_to_video"})
+        return frozenset({"text_to_video", "remix"})
+
+    def overlap(self, available: int) -> int:
+        # VACE takes any number of known frames; the image-to-video models take one.
+        return available if self.variant == "vace" else min(1, available)
+
+    def check_request(self, request: GenerationRequest) -> None:
+        v = self.variant
+        if v in ("i2v", "ti2v", "flf2v"):
+            if isinstance(request, Extend) and request.direction == "backward":
+                raise self.unsupported(
+                    "extend backward (it animates forward from a first frame)",
+                    "use a Wan VACE or an LTX-Video model to extend backward",
+                )
+            if isinstance(request, Loop) and request.source is None:
+                raise self.unsupported(
+                    "make a loop from text alone (it needs a first frame)",
+                    "make the shot first, then loop it",
+                )
+            if isinstance(request, ImageToVideo):
+                n = request.num_frames
+                frames = {
+                    n - 1 if im.frame_index == -1 else im.frame_index for im in request.images
+                }
+                allowed = {0, n - 1} if self.last_image else {0}
+                needed = {0, n - 1} if v == "flf2v" else {0}
+                if not needed <= frames or not frames <= allowed:
+                    where = {
+                        "flf2v": "the first and the last frame (both)",
+                    }.get(v, "the first and last frames" if self.last_image else "the first frame")
+                    raise RequestError(
+                        f"model {self.name} pins images at {where} only (asked for frames "
+                        f"{sorted(frames)}); use a Wan VACE or LTX-Video model for keyframes "
+                        "in between"
+                    )
+
+    def prepare(
+        self, request: GenerationRequest, engine: str
+    ) -> tuple[GenerationRequest, list[str]]:
+        request, notes = super().prepare(request, engine)
+        if reference_images(request) and self.variant != "vace":
+            notes.append(
+                f"reference images are not used by {self.name} (only Wan VACE models take them)"
+            )
+        return request, notes
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, dtype: Any) -> Any:
+        import diffusers
+        import torch
+
+        cls_name = self.folder.pipeline
+        if cls_name == "WanVideoToVideoPipeline":
+            cls_name = "WanPipeline"  # same models; remix derives its pipeline from it
+        cls = getattr(diffusers, cls_name)
+        # Wan's VAE is kept in float32 (diffusers' recommendation: half precision bands colour).
+        vae = diffusers.AutoencoderKLWan.from_pretrained(
+            str(self.folder.path), subfolder="vae", **pretrained_kwargs(torch.float32)
+        )
+        pipe = cls.from_pretrained(str(self.folder.path), vae=vae, **pretrained_kwargs(dtype))
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def _derived(self, loaded: LoadedModel, name: str) -> Any:
+        """Other Wan pipelines over the loaded models (no second copy of the weights)."""
+        if name in loaded.derived:
+            return loaded.derived[name]
+        import diffusers
+
+        pipe = loaded.pipe
+        base = dict(
+            tokenizer=pipe.tokenizer,
+            text_encoder=pipe.text_encoder,
+            vae=pipe.vae,
+            scheduler=pipe.scheduler,
+        )
+        if name == "text":
+            made = diffusers.WanPipeline(**base)
+        elif name == "v2v":
+            made = diffusers.WanVideoToVideoPipeline(**base, transformer=pipe.transformer)
+        elif name == "i2v":
+            made = diffusers.WanImageToVideoPipeline(
+                **base, transformer=pipe.transformer, expand_timesteps=True
+            )
+        else:  # pragma: no cover
+            raise KeyError(name)
+        made.set_progress_bar_config(disable=True)
+        loaded.derived[name] = made
+        return made
+
+    def encode_for_preview(self, loaded: LoadedModel) -> Any:
+        import torch
+
+        pipe = loaded.pipe
+        vae = pipe.vae
+        z = self.latent_channels
+        mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1)
+        inv_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1)
+
+        def encode(images: Any) -> Any:
+            images = images.to(pipe._execution_device, vae.dtype)
+            lat = vae.encode(images).latent_dist.mode().float()
+            return (lat - mean.to(lat.device)) * inv_std.to(lat.device)
+
+        return encode
+
+    def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
+        """`latents` are (B, C, F, h, w); the first `geometry` frames are reference images."""
+        from engine.backends.diffusers.preview import latent_preview
+
+        refs = int(geometry or 0)
+        frames = latents.shape[2] - refs
+        if frames < 1:
+            return None
+        return latent_preview(latents[0, :, refs + frames // 2], loaded.projection)
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        req = ctx.request
+        n = req.num_frames
+        v = self.variant
+        steps, guidance = int(req.steps or self.defaults()[0]), float(req.guidance or 0.0)
+        recipe: dict[str, Any] = {"wan_variant": v}
+
+        # 1. Prompt embeddings, once (guarded text cleaning; shared by every pipeline call).
+        embeds = self._encode_prompt(ctx, guidance)
+
+        # 2. Conditioning frames (lossless PNGs, never the MP4) and the window.
+        known: list[Known]
+        if isinstance(req, TextToVideo):
+            known, window = [], Window(n, 0, n)
+        elif isinstance(req, ImageToVideo):
+            known = [
+                Known((ctx.pinned_image(p),), f, f"image {p.name}", (str(p),))
+                for f, p in req.resolved_pins(n)
+            ]
+            window = Window(n, 0, n)
+        elif isinstance(req, Extend):
+            known, window = self._extend(ctx, req)
+        elif isinstance(req, Bridge) or (isinstance(req, Loop) and req.source is not None):
+            known, window = self._bridge(ctx, req)
+        elif isinstance(req, Loop):
+            key = self._keyframe(ctx, embeds, steps, guidance)
+            known = [
+                Known((key,), 0, "loop keyframe (start)"),
+                Known((key,), n, "loop keyframe (end, dropped)"),
+            ]
+            window = Window(n + 1, 0, n)
+            recipe["loop_keyframe"] = "generated first (one frame), pinned at both ends"
+        elif isinstance(req, Remix):
+            known, window = [], Window(n, 0, n)
+        else:  # pragma: no cover - prepare() refuses other operations
+            raise TypeError(type(req).__name__)
+
+        # 3. Denoise to latents with the pipeline this variant and operation need.
+        refs = reference_images(req) if v == "vace" else ()
+        if isinstance(req, Remix):
+            latents = self._remix(ctx, req, embeds, steps, guidance)
+            recipe["strength"] = float(req.strength)
+        elif v == "vace":
+            latents = self._vace(ctx, known, window.length, embeds, steps, guidance, refs)
+        elif known:
+            latents = self._image_to_video(ctx, known, window.length, embeds, steps, guidance)
+        else:
+            latents = self._text_to_video(ctx, window.length, embeds, steps, guidance)
+
+        # 4. Decode, then stream the kept frames into the sink.
+        video = self._decode(ctx, latents, len(refs))
+        ctx.write(video, window)
+        recipe.update(
+            {
+                "window": window.describe(),
+                "conditioning_frames": [k.describe() for k in known],
+                "reference_images": [str(p) for p in refs],
+            }
+        )
+        return recipe
+
+    def _encode_prompt(self, ctx: RunContext, guidance: float) -> dict[str, Any]:
+        req = ctx.request
+        text = self._derived(ctx.loaded, "text")
+        cfg = guidance > 1.0
+        ctx.cancel.raise_if_cancelled()
+        ctx.stage("encode")
+        pe, ne = text.encode_prompt(
+            prompt=req.prompt,
+            negative_prompt=req.negative_prompt if cfg else None,
+            do_classifier_free_guidance=cfg,
+            max_sequence_length=512,  # what the Wan pipelines use when given a prompt
+            device=ctx.loaded.pipe._execution_device,
+        )
+        return {"prompt_embeds": pe, "negative_prompt_embeds": ne if cfg else None}
+
+    def _extend(self, ctx: RunContext, req: Extend) -> tuple[list[Known], Window]:
+        src, n, t = req.source, req.num_frames, self.temporal
+        if req.direction == "forward":
+            ov = self.overlap(len(src.tail))
+            paths = src.tail[-ov:]
+            frames = ctx.conditioning_frames(paths, "the source take's tail")
+            length = window_length(ov + n, t)
+            known = Known(tuple(frames), 0, "source tail", tuple(map(str, paths)))
+            return [known], Window(length, ov, ov + n)
+        ov = self.overlap(len(src.head))
+        paths = src.head[:ov]
+        frames = ctx.conditioning_frames(paths, "the source take's head")
+        length = window_length(n + ov, t)
+        known = Known(tuple(frames), length - ov, "source head", tuple(map(str, paths)))
+        return [known], Window(length, length - ov - n, length - ov)
+
+    def _bridge(self, ctx: RunContext, req: Bridge | Loop) -> tuple[list[Known], Window]:
+        if isinstance(req, Bridge):
+            a_src, b_src, names = req.source_a, req.source_b, ("take A", "take B")
+        else:
+            assert req.source is not None
+            a_src = b_src = req.source
+            names = ("the source take", "the source take")
+        a, b = self.bridge_overlaps(req)
+        n = req.num_frames
+        length = a + n + b
+        a_paths, b_paths = a_src.tail[-a:], b_src.head[:b]
+        a_frames = ctx.conditioning_frames(a_paths, f"{names[0]}'s tail")
+        b_frames = ctx.conditioning_frames(b_paths, f"{names[1]}'s head")
+        return [
+            Known(tuple(a_frames), 0, f"{names[0]} tail", tuple(map(str, a_paths))),
+            Known(tuple(b_frames), length - b, f"{names[1]} head", tuple(map(str, b_paths))),
+        ], Window(length, a, a + n)
+
+    def _common(self, ctx: RunContext, length: int, steps: int, guidance: float) -> dict[str, Any]:
+        req = ctx.request
+        return dict(
+            height=req.height,
+            width=req.width,
+            num_frames=length,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            generator=ctx.generator(),
+            output_type="latent",
+            callback_on_step_end_tensor_inputs=["latents"],
+        )
+
+    def _call(
+        self,
+        ctx: RunContext,
+        pipe: Any,
+        kwargs: dict[str, Any],
+        total: int,
+        refs: int = 0,
+        stage: str = "denoise",
+    ) -> Any:
+        ctx.preview_geometry = refs
+        kwargs["callback_on_step_end"] = ctx.step_callback(total, stage)
+        ctx.cancel.raise_if_cancelled()
+        return pipe(**kwargs).frames
+
+    def _text_to_video(
+        self,
+        ctx: RunContext,
+        length: int,
+        embeds: dict[str, Any],
+        steps: int,
+        guidance: float,
+        stage: str = "denoise",
+    ) -> Any:
+        kwargs = {**self._common(ctx, length, steps, guidance), **embeds}
+        return self._call(ctx, ctx.loaded.pipe, kwargs, steps, 0, stage)
+
+    def _image_to_video(
+        self,
+        ctx: RunContext,
+        known: list[Known],
+        length: int,
+        embeds: dict[str, Any],
+        steps: int,
+        guidance: float,
+    ) -> Any:
+        pipe = ctx.loaded.pipe if self.variant != "ti2v" else self._derived(ctx.loaded, "i2v")
+        first = [k for k in known if k.start == 0]
+        last = [k for k in known if k.start + len(k.frames) == length and k.start > 0]
+        kwargs = {**self._common(ctx, length, steps, guidance), **embeds}
+        kwargs["image"] = ctx.pil(first[0].frames[-1:])[0]
+        if last:
+            kwargs["last_image"] = ctx.pil(last[0].frames[:1])[0]
+        return self._call(ctx, pipe, kwargs, steps)
+
+    def _vace(
+        self,
+        ctx: RunContext,
+        known: list[Known],
+        length: int,
+        embeds: dict[str, Any],
+        steps: int,
+        guidance: float,
+        refs: tuple[Path, ...],
+        stage: str = "denoise",
+    ) -> Any:
+        from PIL import Image
+
+        req = ctx.request
+        kwargs = {**self._common(ctx, length, steps, guidance), **embeds}
+        if known:
+            grey = np.full((req.height, req.width, 3), GREY, np.uint8)
+            frames = [grey] * length
+            masks = [255] * length
+            for k in known:
+                for i, f in enumerate(k.frames):
+                    frames[k.start + i] = f
+                    masks[k.start + i] = 0
+            kwargs["video"] = ctx.pil(frames)
+            kwargs["mask"] = [
+                Image.fromarray(np.full((req.height, req.width), m, np.uint8), "L") for m in masks
+            ]
+        if refs:
+            from engine.media import load_png_frames
+
+            kwargs["reference_images"] = ctx.pil(load_png_frames(refs))
+        return self._call(ctx, ctx.loaded.pipe, kwargs, steps, len(refs), stage)
+
+    def _remix(
+        self, ctx: RunContext, req: Remix, embeds: dict[str, Any], steps: int, guidance: float
+    ) -> Any:
+        from engine.media import read_frames
+
+        n = req.num_frames
+        frames: list[np.ndarray] = []
+        reader = read_frames(req.source.segments, width=req.width, height=req.height)
+        try:
+            for frame in reader:
+                ctx.cancel.raise_if_cancelled()
+                frames.append(frame)
+                if len(frames) == n:
+                    break
+        finally:
+            reader.close()
+        pipe = self._derived(ctx.loaded, "v2v")
+        kwargs = {**self._common(ctx, n, steps, guidance), **embeds}
+        kwargs.pop("num_frames")
+        kwargs["video"] = ctx.pil(frames)
+        kwargs["strength"] = float(req.strength)
+        total = max(1, min(steps, int(steps * float(req.strength))))
+        return self._call(ctx, pipe, kwargs, total)
+
+    def _keyframe(
+        self, ctx: RunContext, embeds: dict[str, Any], steps: int, guidance: float
+    ) -> np.ndarray:
+        if self.variant == "vace":
+            latents = self._vace(ctx, [], 1, embeds, steps, guidance, (), stage="keyframe")
+        else:
+            latents = self._text_to_video(ctx, 1, embeds, steps, guidance, stage="keyframe")
+        video = self._decode(ctx, latents, 0)
+        f = ((video[0, :, 0].float().clamp(-1, 1) + 1.0) * 127.5).round().byte()
+        return np.ascontiguousarray(f.permute(1, 2, 0).cpu().numpy())
+
+    def _decode(self, ctx: RunContext, latents: Any, refs: int) -> Any:
+        """Strip reference-image frames, denormalise, decode with the (float32) VAE."""
+        import torch
+
+        ctx.cancel.raise_if_cancelled()
+        ctx.stage("decode")
+        pipe = ctx.loaded.pipe
+        vae = pipe.vae
+        if ctx.vae_tiling:
+            vae.enable_tiling()
+        else:
+            vae.disable_tiling()
+        z = self.latent_channels
+        with torch.no_grad():
+            lat = latents[:, :, refs:].to(device=pipe._execution_device, dtype=vae.dtype)
+            mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1).to(lat)
+            std = torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1).to(lat)
+            video = vae.decode(lat * std + mean, return_dict=False)[0]
+        pipe.maybe_free_model_hooks()
+        return video

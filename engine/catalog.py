@@ -1,0 +1,221 @@
+"""Recommended video models for the diffusers engine: what they are, what they need, what they make.
+
+Pure data (no torch, no network): the model manager lists these next to the models found on
+disk, and the diffusers engine takes a catalogued model's defaults (steps, guidance, native
+frame rate, distilled schedule) from here. A model that is not catalogued (a folder of your own)
+still runs: its family and limits are read from its ``model_index.json`` and configs.
+
+Sizes and memory figures are approximate (the diffusers-format folders in safetensors, rounded
+up); ``previz models download`` asks the Hub for the exact size before it starts. ``vram_gb`` is
+what the model needs at its native size with model CPU offload; ``vram_full_gb`` with every part
+on the GPU at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["CATALOG", "CatalogEntry", "catalog", "find_entry", "is_distilled_name"]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One recommended model (a Hugging Face repository in diffusers format)."""
+
+    id: str
+    family: str  # "ltx" or "wan"
+    title: str
+    operations: tuple[str, ...]
+    size_gb: float
+    vram_gb: float
+    vram_full_gb: float
+    native_fps: Fraction | None  # None: the model takes any frame rate (LTX conditions on it)
+    sizes: tuple[tuple[int, int], ...]  # native (width, height); the first is the default
+    max_frames: int
+    licence: str
+    distilled: bool = False
+    default_steps: int | None = None
+    default_guidance: float | None = None
+    notes: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-friendly description (fps as a string, sizes as ``WxH``)."""
+        fps = self.native_fps
+        return {
+            "id": self.id,
+            "family": self.family,
+            "title": self.title,
+            "operations": list(self.operations),
+            "size_gb": self.size_gb,
+            "vram_gb": self.vram_gb,
+            "vram_full_gb": self.vram_full_gb,
+            "native_fps": None
+            if fps is None
+            else (
+                str(fps.numerator) if fps.denominator == 1 else f"{fps.numerator}/{fps.denominator}"
+            ),
+            "sizes": [f"{w}x{h}" for w, h in self.sizes],
+            "max_frames": self.max_frames,
+            "licence": self.licence,
+            "distilled": self.distilled,
+            "default_steps": self.default_steps,
+            "default_guidance": self.default_guidance,
+            "notes": self.notes,
+        }
+
+
+_ALL = ("text_to_video", "image_to_video", "extend", "bridge", "remix", "loop")
+_LTX_LICENCE = "LTX-Video Open Weights License (see the model card)"
+
+CATALOG: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        id="Lightricks/LTX-Video-0.9.7-distilled",
+        family="ltx",
+        title="LTX-Video 0.9.7 13B distilled (8 steps, no CFG)",
+        operations=_ALL,
+        size_gb=38.0,
+        vram_gb=24.0,
+        vram_full_gb=40.0,
+        native_fps=None,
+        sizes=((1216, 704), (768, 512), (704, 480)),
+        max_frames=257,
+        licence=_LTX_LICENCE,
+        distilled=True,
+        default_steps=8,
+        default_guidance=1.0,
+        notes="fastest good-quality choice; keyframes at any frame, extend both ways, bridge",
+    ),
+    CatalogEntry(
+        id="Lightricks/LTX-Video-0.9.7-dev",
+        family="ltx",
+        title="LTX-Video 0.9.7 13B dev",
+        operations=_ALL,
+        size_gb=38.0,
+        vram_gb=24.0,
+        vram_full_gb=40.0,
+        native_fps=None,
+        sizes=((1216, 704), (768, 512), (704, 480)),
+        max_frames=257,
+        licence=_LTX_LICENCE,
+        default_steps=30,
+        default_guidance=5.0,
+    ),
+    CatalogEntry(
+        id="Lightricks/LTX-Video",
+        family="ltx",
+        title="LTX-Video 2B (original release)",
+        operations=_ALL,
+        size_gb=28.0,
+        vram_gb=12.0,
+        vram_full_gb=24.0,
+        native_fps=None,
+        sizes=((704, 480), (768, 512)),
+        max_frames=257,
+        licence="OpenRAIL-M (see the model card)",
+        default_steps=50,
+        default_guidance=3.0,
+        notes="smallest LTX; keyframes between the ends are less reliable than 0.9.5+",
+    ),
+    CatalogEntry(
+        id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+        family="wan",
+        title="Wan 2.1 text-to-video 1.3B",
+        operations=("text_to_video", "remix"),
+        size_gb=17.0,
+        vram_gb=8.5,
+        vram_full_gb=16.0,
+        native_fps=Fraction(16),
+        sizes=((832, 480),),
+        max_frames=129,
+        licence="Apache-2.0",
+        default_steps=50,
+        default_guidance=5.0,
+        notes="runs on 8 GB cards; text to video and remix only",
+    ),
+    CatalogEntry(
+        id="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
+        family="wan",
+        title="Wan 2.1 VACE 1.3B (extend, bridge, keyframes, reference images)",
+        operations=("text_to_video", "image_to_video", "extend", "bridge", "loop"),
+        size_gb=19.0,
+        vram_gb=9.0,
+        vram_full_gb=17.0,
+        native_fps=Fraction(16),
+        sizes=((832, 480),),
+        max_frames=129,
+        licence="Apache-2.0",
+        default_steps=30,
+        default_guidance=5.0,
+        notes="Wan's editing model: video + mask for extension, element reference images",
+    ),
+    CatalogEntry(
+        id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
+        family="wan",
+        title="Wan 2.1 image-to-video 14B 480p",
+        operations=("image_to_video", "extend"),
+        size_gb=78.0,
+        vram_gb=24.0,
+        vram_full_gb=60.0,
+        native_fps=Fraction(16),
+        sizes=((832, 480),),
+        max_frames=129,
+        licence="Apache-2.0",
+        default_steps=40,
+        default_guidance=5.0,
+        notes="animates a first frame (and extends forward); needs a large GPU or group offload",
+    ),
+    CatalogEntry(
+        id="Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers",
+        family="wan",
+        title="Wan 2.1 first-last-frame 14B 720p",
+        operations=("image_to_video", "bridge", "loop"),
+        size_gb=78.0,
+        vram_gb=26.0,
+        vram_full_gb=64.0,
+        native_fps=Fraction(16),
+        sizes=((1280, 720),),
+        max_frames=129,
+        licence="Apache-2.0",
+        default_steps=40,
+        default_guidance=5.0,
+        notes="bridges two shots from A's last frame to B's first frame",
+    ),
+    CatalogEntry(
+        id="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+        family="wan",
+        title="Wan 2.2 text/image-to-video 5B 720p",
+        operations=("text_to_video", "image_to_video", "extend"),
+        size_gb=34.0,
+        vram_gb=16.0,
+        vram_full_gb=32.0,
+        native_fps=Fraction(24),
+        sizes=((1280, 704),),
+        max_frames=161,
+        licence="Apache-2.0",
+        default_steps=50,
+        default_guidance=5.0,
+        notes="720p at 24 fps on a 24 GB card",
+    ),
+)
+
+
+def catalog() -> tuple[CatalogEntry, ...]:
+    return CATALOG
+
+
+def find_entry(model_id: str | None) -> CatalogEntry | None:
+    """The catalogued model called `model_id` (case-insensitive), or None."""
+    if not model_id:
+        return None
+    key = model_id.strip().lower()
+    for entry in CATALOG:
+        if entry.id.lower() == key:
+            return entry
+    return None
+
+
+def is_distilled_name(name: str) -> bool:
+    """Whether a model id or folder name says it is a distilled (few-step, no-CFG) checkpoint."""
+    return "distill" in name.lower()
