@@ -19,6 +19,10 @@ Settings (constructor arguments, or environment variables for the worker process
 group_offload), ``PREVIZ_OOM_RETRY`` (1 to retry once with the next plan),
 ``PREVIZ_MODEL_FOLDERS`` (extra model folders), ``PREVIZ_DIFFUSERS_MODEL`` (the model used when
 a request names none).
+
+Speed levers come per request in ``request.options["speed"]`` (compile, attention backend,
+batched guidance, step cache, fp8 casting; see `speed.py`); those that change the loaded model
+are part of the cache key, and what was applied or skipped is the recipe's ``speed`` entry.
 """
 
 from __future__ import annotations
@@ -180,8 +184,10 @@ class DiffusersEngine(Engine):
         cancel: CancelToken,
     ) -> Mapping[str, Any]:
         from engine.backends.diffusers import device as dev
+        from engine.backends.diffusers.speed import SpeedSettings, cfg_batching
 
         adapter = self.adapter_for(self._model_name(request))
+        speed = SpeedSettings.from_options(request.options)
         device = self._device()
         dtype = dev.pick_dtype(device)
         dtype_bytes = 4 if str(dtype).endswith("float32") else 2
@@ -196,7 +202,7 @@ class DiffusersEngine(Engine):
         while True:
             try:
                 loaded = self._ensure_loaded(
-                    adapter, device, dtype, plan, weights, progress.callback
+                    adapter, device, dtype, plan, weights, progress.callback, speed
                 )
                 tiling = dev.needs_vae_tiling(
                     device, plan.name, weights, adapter.decode_bytes(request, dtype_bytes)
@@ -228,7 +234,14 @@ class DiffusersEngine(Engine):
         self._run_notes.append(
             f"memory plan: {plan.describe(device)}" + ("; VAE tiling" if tiling else "")
         )
+        run_speed_notes = extras.pop("speed_notes", [])
+        applied = loaded.speed
+        self._run_notes.extend(applied.notes + run_speed_notes)
+        cfg = cfg_batching(
+            adapter.cfg_batched, adapter.folder.pipeline, request.guidance, speed.cfg_batch
+        )
         return {
+            "speed": applied.describe(cfg, run_speed_notes),
             "memory_plan": plan.name,
             "diffusers": {
                 "model_path": str(adapter.local.path),
@@ -258,7 +271,9 @@ class DiffusersEngine(Engine):
         tiling: bool,
     ) -> dict[str, Any]:
         from engine.backends.diffusers.common import RunContext
+        from engine.backends.diffusers.speed import reset_step_cache
 
+        reset_step_cache(loaded.pipe)
         ctx = RunContext(
             request=request,
             loaded=loaded,
@@ -271,6 +286,8 @@ class DiffusersEngine(Engine):
         )
         extras = adapter.run(ctx)
         self._run_notes.extend(ctx.notes)
+        if ctx.speed_notes:
+            extras["speed_notes"] = list(ctx.speed_notes)
         return extras
 
     # -- loading ---------------------------------------------------------------------------------
@@ -282,13 +299,23 @@ class DiffusersEngine(Engine):
         plan: Any,
         weights: int,
         callback: ProgressCallback | None,
+        speed: Any = None,
     ) -> Any:
         from engine.backends.diffusers import device as dev
+        from engine.backends.diffusers import speed as fast
         from engine.backends.diffusers.common import LoadedModel
         from engine.backends.diffusers.preview import fit_projection
 
+        speed = speed or fast.SpeedSettings()
         local = adapter.local
-        key = (str(local.path), local.revision, plan.name, device.torch_device, str(dtype))
+        key = (
+            str(local.path),
+            local.revision,
+            plan.name,
+            device.torch_device,
+            str(dtype),
+            speed.load_key(),
+        )
         if self._loaded is not None and self._loaded.key == key:
             return self._loaded
         self.unload()
@@ -296,7 +323,9 @@ class DiffusersEngine(Engine):
             ProgressReporter(1, callback, stage="load")(0)
         t0 = time.perf_counter()
         pipe = adapter.load(dtype)
+        applied = fast.apply_on_load(pipe, speed, device, dtype)
         dev.apply_plan(pipe, plan.name, device)
+        fast.apply_compile(pipe, applied, device, plan.name)
         loaded = LoadedModel(
             key=key,
             local=local,
@@ -306,6 +335,7 @@ class DiffusersEngine(Engine):
             device=device,
             projection=None,  # type: ignore[arg-type]
             weights_bytes=weights,
+            speed=applied,
         )
         loaded.projection = fit_projection(
             adapter.encode_for_preview(loaded),

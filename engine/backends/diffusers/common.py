@@ -139,6 +139,7 @@ class LoadedModel:
     projection: LatentProjection
     weights_bytes: int
     derived: dict[str, Any] = field(default_factory=dict)  # other pipelines sharing the models
+    speed: Any = None  # speed.AppliedSpeed: the speed levers applied when it loaded
 
 
 @dataclass
@@ -156,6 +157,7 @@ class RunContext:
     # latent geometry of the current pipeline call, set by the adapter (for previews)
     preview_geometry: Any = None
     notes: list[str] = field(default_factory=list)  # notes for the result, added by adapters
+    speed_notes: list[str] = field(default_factory=list)  # speed levers changed for this run
     written: int = 0
     _overlay: Any = None
 
@@ -262,6 +264,8 @@ class Adapter(ABC):
     family: ClassVar[str] = ""
     default_steps: ClassVar[int] = 30
     default_guidance: ClassVar[float] = 5.0
+    # whether the family's pipelines run guidance's two passes as one batched forward pass
+    cfg_batched: ClassVar[bool] = False
 
     def __init__(self, local: LocalModel) -> None:
         if local.folder is None:

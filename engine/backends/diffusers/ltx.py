@@ -80,6 +80,7 @@ class LTXAdapter(Adapter):
     family = "ltx"
     default_steps = 40
     default_guidance = 3.0
+    cfg_batched = True  # LTXConditionPipeline: torch.cat([latents] * 2), one forward pass
 
     # -- facts from the configs ----------------------------------------------------------------
     @property

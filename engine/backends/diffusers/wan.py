@@ -85,6 +85,7 @@ class WanAdapter(Adapter):
     family = "wan"
     default_steps = 50
     default_guidance = 5.0
+    cfg_batched = False  # the Wan pipelines call the transformer twice per step under guidance
 
     # -- facts from the configs ----------------------------------------------------------------
     @property
@@ -502,7 +503,15 @@ class WanAdapter(Adapter):
         kwargs["video"] = ctx.pil(frames)
         kwargs["strength"] = float(req.strength)
         total = max(1, min(steps, int(steps * float(req.strength))))
-        return self._call(ctx, pipe, kwargs, total)
+        from engine.backends.diffusers.speed import cache_paused
+
+        # WanVideoToVideoPipeline sets no cache context, which the step cache needs
+        with cache_paused(pipe.transformer) as paused:
+            if paused:
+                ctx.speed_notes.append(
+                    "step cache: not used for remix (WanVideoToVideoPipeline has no cache context)"
+                )
+            return self._call(ctx, pipe, kwargs, total)
 
     def _keyframe(
         self, ctx: RunContext, embeds: dict[str, Any], steps: int, guidance: float
