@@ -1,0 +1,483 @@
+"""The shot inspector: prompt, pickers, duration, seed, engine, notes and dialogue.
+
+Every edit is a service command (``svc.edit_shot``), and each burst of typing is one undo step:
+text is committed on Enter, on focus out, or after a short idle pause (``DEBOUNCE_MS``), with
+every field changed since the last commit in one command. Nothing lives only in the widgets:
+the main window calls :meth:`commit` before it closes, switches shot or runs an action.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from fractions import Fraction
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from previz.core.errors import PrevizError
+from previz.core.time import describe_rate, frames_to_timecode
+from previz.core.values import ElementInfo, ShotInfo
+from previz.services.generation import EngineChoice
+from previz.ui import shot_grammar
+from previz.ui.errors import show_error
+from previz.ui.prompt_edit_widget import PromptEditWidget
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 1200
+ENGINES = ("animatic", "diffusers")
+TEXT_FIELDS = ("prompt", "negative_prompt", "dialogue", "notes", "camera_notes", "scene")
+
+
+def locked_seed(svc: Any, shot: ShotInfo) -> int | None:
+    """The shot's locked seed (None when each take draws a new one)."""
+    if hasattr(shot, "seed"):
+        return shot.seed  # type: ignore[attr-defined]
+    from previz.services.generation import Generation
+
+    # ShotInfo does not carry the seed yet; Generation reads it for its own use.
+    return Generation(svc)._locked_seed(shot)
+
+
+class _NotesEdit(QPlainTextEdit):
+    """Multi-line text that commits on focus out and Ctrl+Enter."""
+
+    committed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.committed.emit()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().focusOutEvent(event)
+        self.committed.emit()
+
+
+class ShotInspectorWidget(QWidget):
+    committed = Signal(int)  # shot id, after an edit reached the project
+    choice_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.svc: Any = None
+        self.shot: ShotInfo | None = None
+        self.fps = Fraction(24)
+        self._dirty: set[str] = set()
+        self._loading = False
+        self._styles: list[str] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.commit)
+        self.commits = 0
+
+        self.title = QLabel("No shot selected")
+        self.title.setObjectName("inspectorTitle")
+        self.title.setStyleSheet("font-size: 15px; font-weight: 600; padding: 2px 0 4px 0;")
+        self.subtitle = QLabel("")
+        self.subtitle.setStyleSheet("color: #8c8c8c;")
+
+        self.prompt = PromptEditWidget()
+        self.prompt.setPlaceholderText(
+            "What the shot shows: size, subject, action, camera… type @ for an element"
+        )
+        self.prompt.setMinimumHeight(84)
+        self.negative = PromptEditWidget()
+        self.negative.setPlaceholderText("What to avoid (negative prompt)")
+        self.negative.setFixedHeight(46)
+
+        self.size_pick = self._picker("Shot size", shot_grammar.SHOT_SIZES)
+        self.angle_pick = self._picker("Angle", shot_grammar.ANGLES)
+        self.move_pick = self._picker("Camera move", shot_grammar.CAMERA_MOVES)
+        self.style_pick = QComboBox()
+        self.style_pick.setToolTip("Style preset (an @element of kind style)")
+        self.size_pick.activated.connect(lambda i: self._pick(shot_grammar.with_shot_size, i))
+        self.angle_pick.activated.connect(lambda i: self._pick(shot_grammar.with_angle, i))
+        self.move_pick.activated.connect(lambda i: self._pick(shot_grammar.with_camera_move, i))
+        self.style_pick.activated.connect(self._pick_style)
+
+        self.duration = QSpinBox()
+        self.duration.setRange(1, 600 * 240)
+        self.duration.setSuffix(" frames")
+        self.duration.setKeyboardTracking(False)
+        self.duration_info = QLabel("")
+        self.duration_info.setStyleSheet("color: #8c8c8c;")
+
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setKeyboardTracking(False)
+        self.seed_lock = QCheckBox("Lock")
+        self.seed_lock.setToolTip(
+            "Locked: every new take uses this seed. Unlocked: a new seed for each take."
+        )
+        self.seed_new = QToolButton()
+        self.seed_new.setText("New")
+        self.seed_new.setToolTip("Draw a new seed")
+
+        self.engine = QComboBox()
+        self.engine.addItems(list(ENGINES))
+        self.model = QLineEdit()
+        self.model.setPlaceholderText("default model")
+
+        self.scene = QLineEdit()
+        self.scene.setPlaceholderText("e.g. 12A")
+        self.camera_notes = QLineEdit()
+        self.camera_notes.setPlaceholderText("lens, rig, blocking…")
+        self.dialogue = _NotesEdit()
+        self.dialogue.setPlaceholderText("The line spoken over this shot (caption)")
+        self.dialogue.setFixedHeight(52)
+        self.notes = _NotesEdit()
+        self.notes.setPlaceholderText("Notes")
+        self.notes.setFixedHeight(64)
+
+        # layout
+        body = QWidget()
+        form = QFormLayout(body)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setContentsMargins(10, 6, 10, 10)
+        form.setVerticalSpacing(6)
+        head = QVBoxLayout()
+        head.setSpacing(0)
+        head.addWidget(self.title)
+        head.addWidget(self.subtitle)
+        form.addRow(head)
+        form.addRow(self.prompt)
+        pick1 = QHBoxLayout()
+        pick1.addWidget(self.size_pick, 1)
+        pick1.addWidget(self.angle_pick, 1)
+        pick2 = QHBoxLayout()
+        pick2.addWidget(self.move_pick, 1)
+        pick2.addWidget(self.style_pick, 1)
+        form.addRow(pick1)
+        form.addRow(pick2)
+        form.addRow("Negative", self.negative)
+        dur = QHBoxLayout()
+        dur.addWidget(self.duration, 1)
+        dur.addWidget(self.duration_info)
+        form.addRow("Duration", dur)
+        seed = QHBoxLayout()
+        seed.addWidget(self.seed, 1)
+        seed.addWidget(self.seed_lock)
+        seed.addWidget(self.seed_new)
+        form.addRow("Seed", seed)
+        eng = QHBoxLayout()
+        eng.addWidget(self.engine)
+        eng.addWidget(self.model, 1)
+        form.addRow("Engine", eng)
+        form.addRow("Scene", self.scene)
+        form.addRow("Camera", self.camera_notes)
+        form.addRow("Dialogue", self.dialogue)
+        form.addRow("Notes", self.notes)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        # edits
+        for field, w in (
+            ("prompt", self.prompt),
+            ("negative_prompt", self.negative),
+            ("dialogue", self.dialogue),
+            ("notes", self.notes),
+        ):
+            w.textChanged.connect(lambda f=field: self._changed(f))
+        self.prompt.committed.connect(self.commit)
+        self.prompt.focus_lost.connect(self.commit)
+        self.negative.committed.connect(self.commit)
+        self.negative.focus_lost.connect(self.commit)
+        self.dialogue.committed.connect(self.commit)
+        self.notes.committed.connect(self.commit)
+        for field, le in (("scene", self.scene), ("camera_notes", self.camera_notes)):
+            le.textEdited.connect(lambda _t, f=field: self._changed(f))
+            le.editingFinished.connect(self.commit)
+        self.duration.valueChanged.connect(self._duration_changed)
+        self.seed.valueChanged.connect(self._seed_changed)
+        self.seed_lock.toggled.connect(self._lock_toggled)
+        self.seed_new.clicked.connect(self.new_seed)
+        self.engine.currentIndexChanged.connect(lambda _i: self.choice_changed.emit())
+        self.model.editingFinished.connect(self.choice_changed.emit)
+        self.set_shot(None)
+
+    def _picker(self, title: str, table: list[tuple[str, str, tuple[str, ...]]]) -> QComboBox:
+        box = QComboBox()
+        box.addItem(f"{title}: —")
+        for name, word, _ in table:
+            box.addItem(name, word)
+        box.setToolTip(f"{title}: writes the words into the prompt")
+        return box
+
+    # --- project ------------------------------------------------------------------------------
+
+    def set_project(self, svc: Any) -> None:
+        self._timer.stop()
+        self._dirty.clear()
+        self.svc = svc
+        self.shot = None
+        self.set_shot(None)
+
+    def set_elements(self, elements: list[ElementInfo]) -> None:
+        self.prompt.set_elements({e.name: e.kind for e in elements})
+        self._styles = [e.name for e in elements if e.kind == "style"]
+        with QSignalBlocker(self.style_pick):
+            self.style_pick.clear()
+            self.style_pick.addItem("Style: none")
+            for name in self._styles:
+                self.style_pick.addItem(f"@{name}", name)
+        self._sync_pickers()
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._dirty)
+
+    @property
+    def typing(self) -> bool:
+        """Edits are coming in (the idle commit has not fired yet)."""
+        return self._timer.isActive()
+
+    def set_shot(self, shot: ShotInfo | None, fps: Fraction | None = None) -> None:
+        """Show ``shot`` (a fresh snapshot). Fields the user is still editing keep their text."""
+        if fps is not None:
+            self.fps = Fraction(fps)
+        if shot is None or self.shot is None or shot.id != self.shot.id:
+            if self._dirty:
+                self.commit()
+            self._dirty.clear()
+        self.shot = shot
+        enabled = shot is not None
+        for w in self._editors():
+            w.setEnabled(enabled)
+        self._loading = True
+        try:
+            if shot is None:
+                self.title.setText("No shot selected")
+                self.subtitle.setText("Select a shot on the board to edit it")
+                for w in (self.prompt, self.negative, self.dialogue, self.notes):
+                    w.setPlainText("")
+                self.scene.setText("")
+                self.camera_notes.setText("")
+                return
+            self.title.setText(f"Shot {shot.label}")
+            takes = f"{shot.take_count} take" + ("" if shot.take_count == 1 else "s")
+            self.subtitle.setText(f"{shot.sequence_name} · {takes} · {shot.status}")
+            self._set_text(self.prompt, "prompt", shot.prompt)
+            self._set_text(self.negative, "negative_prompt", shot.negative_prompt)
+            self._set_text(self.dialogue, "dialogue", shot.dialogue)
+            self._set_text(self.notes, "notes", shot.notes)
+            if "scene" not in self._dirty and self.scene.text() != shot.scene:
+                self.scene.setText(shot.scene)
+            if "camera_notes" not in self._dirty and self.camera_notes.text() != shot.camera_notes:
+                self.camera_notes.setText(shot.camera_notes)
+            if "duration_frames" not in self._dirty:
+                with QSignalBlocker(self.duration):
+                    self.duration.setValue(shot.duration_frames)
+            self._update_duration_info()
+            if "seed" not in self._dirty and self.svc is not None:
+                seed = locked_seed(self.svc, shot)
+                with QSignalBlocker(self.seed), QSignalBlocker(self.seed_lock):
+                    self.seed_lock.setChecked(seed is not None)
+                    shown = seed
+                    if shown is None and shot.selected_take_id is not None:
+                        # unlocked: show the selected take's seed, so Lock keeps that take's look
+                        try:
+                            shown = self.svc.take_by_id(shot.selected_take_id).seed
+                        except PrevizError:
+                            shown = None
+                    if shown is not None:
+                        self.seed.setValue(int(shown) % 2**31)
+                self.seed_lock.setEnabled(seed is None or hasattr(self.svc, "unlock_seed"))
+            self._sync_pickers()
+        finally:
+            self._loading = False
+
+    def _editors(self) -> list[QWidget]:
+        return [
+            self.prompt,
+            self.negative,
+            self.size_pick,
+            self.angle_pick,
+            self.move_pick,
+            self.style_pick,
+            self.duration,
+            self.seed,
+            self.seed_lock,
+            self.seed_new,
+            self.scene,
+            self.camera_notes,
+            self.dialogue,
+            self.notes,
+        ]
+
+    def _set_text(self, w: QPlainTextEdit, field: str, value: str) -> None:
+        if field in self._dirty or w.toPlainText() == value:
+            return
+        w.setPlainText(value)
+
+    def _sync_pickers(self) -> None:
+        text = self.prompt.toPlainText()
+        for box, fn in (
+            (self.size_pick, shot_grammar.shot_size_of),
+            (self.angle_pick, shot_grammar.angle_of),
+            (self.move_pick, shot_grammar.camera_move_of),
+        ):
+            i = fn(text)
+            with QSignalBlocker(box):
+                box.setCurrentIndex(0 if i is None else i + 1)
+        style = shot_grammar.style_of(text, self._styles)
+        with QSignalBlocker(self.style_pick):
+            idx = self.style_pick.findData(style) if style else 0
+            self.style_pick.setCurrentIndex(max(0, idx))
+
+    # --- editing ------------------------------------------------------------------------------
+
+    def _changed(self, field: str) -> None:
+        if self._loading or self.shot is None:
+            return
+        self._dirty.add(field)
+        self._timer.start()
+        if field == "prompt":
+            self._sync_pickers()
+
+    def _pick(self, fn: Any, index: int) -> None:
+        if self.shot is None:
+            return
+        new = fn(self.prompt.toPlainText(), None if index <= 0 else index - 1)
+        self.set_prompt_text(new)
+        self.commit()
+
+    def _pick_style(self, index: int) -> None:
+        if self.shot is None:
+            return
+        chosen = self.style_pick.itemData(index) if index > 0 else None
+        self.set_prompt_text(
+            shot_grammar.with_style(self.prompt.toPlainText(), self._styles, chosen)
+        )
+        self.commit()
+
+    def set_prompt_text(self, text: str) -> None:
+        """Replace the prompt as if typed (it becomes a pending edit)."""
+        if text != self.prompt.toPlainText():
+            self.prompt.setPlainText(text)
+            cur = self.prompt.textCursor()
+            cur.movePosition(cur.MoveOperation.End)
+            self.prompt.setTextCursor(cur)
+
+    def _duration_changed(self, _v: int) -> None:
+        self._update_duration_info()
+        self._changed("duration_frames")
+
+    def _update_duration_info(self) -> None:
+        n = self.duration.value()
+        secs = float(Fraction(n) / self.fps)
+        tc = frames_to_timecode(n, self.fps)
+        self.duration_info.setText(f"{secs:.2f}s · {tc} @ {describe_rate(self.fps)}")
+
+    def _seed_changed(self, _v: int) -> None:
+        if self.seed_lock.isChecked():
+            self._changed("seed")
+
+    def _lock_toggled(self, on: bool) -> None:
+        if self._loading or self.shot is None or self.svc is None:
+            return
+        try:
+            if on:
+                self.commit()
+                self.svc.edit_shot(self.shot.id, seed=int(self.seed.value()))
+            elif hasattr(self.svc, "unlock_seed"):
+                self.commit()
+                self.svc.unlock_seed(self.shot.id)
+            self.commits += 1
+            self.committed.emit(self.shot.id)
+        except Exception as exc:
+            show_error(self, exc)
+
+    def new_seed(self) -> None:
+        value = random.SystemRandom().randrange(0, 2**31)
+        self.seed.setValue(value)  # a locked seed becomes a pending edit
+        if self.seed_lock.isChecked():
+            self.commit()
+
+    def commit(self) -> bool:
+        """Save every pending edit as one command. Returns False when the service refused."""
+        self._timer.stop()
+        if not self._dirty or self.shot is None or self.svc is None:
+            self._dirty.clear()
+            return True
+        values: dict[str, Any] = {}
+        for field in self._dirty:
+            if field == "prompt":
+                values[field] = self.prompt.toPlainText()
+            elif field == "negative_prompt":
+                values[field] = self.negative.toPlainText()
+            elif field == "dialogue":
+                values[field] = self.dialogue.toPlainText()
+            elif field == "notes":
+                values[field] = self.notes.toPlainText()
+            elif field == "scene":
+                values[field] = self.scene.text()
+            elif field == "camera_notes":
+                values[field] = self.camera_notes.text()
+            elif field == "duration_frames":
+                values[field] = int(self.duration.value())
+            elif field == "seed":
+                values[field] = int(self.seed.value())
+        current = self.shot
+        unchanged = {k for k, v in values.items() if k in TEXT_FIELDS and getattr(current, k) == v}
+        if "duration_frames" in values and values["duration_frames"] == current.duration_frames:
+            unchanged.add("duration_frames")
+        for k in unchanged:
+            values.pop(k)
+        self._dirty.clear()
+        if not values:
+            return True
+        try:
+            self.shot = self.svc.edit_shot(current.id, **values)
+        except PrevizError as exc:
+            self._dirty.update(values)  # keep the user's text so they can fix it
+            show_error(self, exc)
+            return False
+        except Exception as exc:
+            show_error(self, exc)
+            return False
+        self.commits += 1
+        self.committed.emit(current.id)
+        return True
+
+    # --- generation options -------------------------------------------------------------------
+
+    def engine_choice(self) -> EngineChoice:
+        seed = int(self.seed.value()) if self.seed_lock.isChecked() else None
+        return EngineChoice(
+            engine=self.engine.currentText(), model=self.model.text().strip(), seed=seed
+        )
+
+    def set_engine(self, engine: str, model: str = "") -> None:
+        i = self.engine.findText(engine)
+        if i >= 0:
+            self.engine.setCurrentIndex(i)
+        self.model.setText(model)

@@ -1,0 +1,121 @@
+"""Application settings: model folders, device, default engine and model, default fps and size."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from previz.core.errors import InvalidInput, PrevizError
+from previz.core.time import format_rate, parse_rate
+from previz.services.project import parse_size
+from previz.services.settings import AppSettings
+from previz.ui.errors import show_error
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+ENGINES = ("animatic", "diffusers")
+
+
+class QtSettingsDialog(QDialog):
+    def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings or AppSettings.load()
+        s = self.settings
+        self.folders = QListWidget()
+        self.folders.addItems(s.model_folders)
+        self.folders.setFixedHeight(90)
+        add = QPushButton("Add…")
+        add.clicked.connect(self._add_folder)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(
+            lambda: [
+                self.folders.takeItem(self.folders.row(i)) for i in self.folders.selectedItems()
+            ]
+        )
+        fbtn = QVBoxLayout()
+        fbtn.addWidget(add)
+        fbtn.addWidget(remove)
+        fbtn.addStretch(1)
+        frow = QHBoxLayout()
+        frow.addWidget(self.folders, 1)
+        frow.addLayout(fbtn)
+        self.device = QComboBox()
+        self.device.addItems(list(DEVICES))
+        self.device.setCurrentIndex(max(0, self.device.findText(s.device)))
+        self.engine = QComboBox()
+        self.engine.addItems(list(ENGINES))
+        self.engine.setCurrentIndex(max(0, self.engine.findText(s.default_engine)))
+        self.model = QLineEdit(s.default_model)
+        self.model.setPlaceholderText("model id or folder for the diffusers engine")
+        self.fps = QComboBox()
+        self.fps.setEditable(True)
+        self.fps.addItems(["23.976", "24", "25", "29.97", "30", "50", "59.94", "60"])
+        self.fps.setCurrentText(s.default_fps)
+        self.size = QComboBox()
+        self.size.setEditable(True)
+        self.size.addItems(["1280x720", "1920x1080", "960x540", "1024x576", "720x1280"])
+        self.size.setCurrentText(s.default_size)
+        form = QFormLayout(self)
+        form.addRow("Model folders", frow)
+        form.addRow("Device", self.device)
+        form.addRow("Default engine", self.engine)
+        form.addRow("Default model", self.model)
+        form.addRow("New project fps", self.fps)
+        form.addRow("New project size", self.size)
+        hint = QLabel(f"Saved in {s.path}")
+        hint.setStyleSheet("color: #808080;")
+        form.addRow(hint)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.resize(520, 0)
+
+    def _add_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Model folder")
+        if path:
+            self.folders.addItem(path)
+
+    def apply(self) -> AppSettings:
+        """Validate the form into the settings object and save it (raises on a bad value)."""
+        s = self.settings
+        rate = parse_rate(self.fps.currentText().strip())
+        w, h = parse_size(self.size.currentText().strip())
+        folders = [self.folders.item(i).text() for i in range(self.folders.count())]
+        engine = self.engine.currentText()
+        if engine not in ENGINES:
+            raise InvalidInput(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+        fresh = AppSettings.load()  # keep what other windows changed (recent projects)
+        fresh.model_folders = folders
+        fresh.device = self.device.currentText()
+        fresh.default_engine = engine
+        fresh.default_model = self.model.text().strip()
+        text = self.fps.currentText().strip()
+        fresh.default_fps = text if "." in text else format_rate(rate)
+        fresh.default_size = f"{w}x{h}"
+        fresh.save()
+        self.settings = fresh
+        s.__dict__.update(fresh.__dict__)
+        return fresh
+
+    def _save(self) -> None:
+        try:
+            self.apply()
+        except PrevizError as exc:
+            show_error(self, exc)
+            return
+        self.accept()

@@ -1,0 +1,426 @@
+"""What can be done to a shot or a selection: the toolbar, menus, context menu and shortcuts.
+
+Each action is a plain method taking its parameters (tests call these), plus a ``*_dialog``
+wrapper that asks the user for them. Generation goes through :class:`Generation` (the request
+is checked before it is queued, so a bad one is a clear message and queues nothing) and then
+wakes the job runner; the UI never waits for a job.
+"""
+
+from __future__ import annotations
+
+import logging
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
+
+from previz.core.errors import InvalidInput, PrevizError
+from previz.core.time import seconds_to_frames
+from previz.core.values import JobInfo, ShotInfo
+from previz.services.generation import EngineChoice, Generation
+from previz.ui.errors import show_error
+
+log = logging.getLogger(__name__)
+
+
+class ShotHost(Protocol):
+    """What the actions need from the main window."""
+
+    svc: Any
+    gen: Generation | None
+    runner: Any
+
+    def selected_shot_ids(self) -> list[int]: ...
+    def current_shot_id(self) -> int | None: ...
+    def current_sequence_id(self) -> int | None: ...
+    def commit_pending(self) -> bool: ...
+    def engine_choice(self) -> EngineChoice: ...
+    def focus_shot(self, shot_id: int) -> None: ...
+
+
+class QtShotActions(QObject):
+    jobs_queued = Signal(list)  # list[JobInfo]
+
+    def __init__(self, host: ShotHost, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.parent_widget = parent
+        self.last_jobs: list[JobInfo] = []
+
+        def act(text: str, slot: Any, shortcut: str | None = None, tip: str = "") -> QAction:
+            a = QAction(text, parent)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setToolTip(tip or text)
+            a.setStatusTip(tip or text)
+            a.triggered.connect(lambda _checked=False: slot())
+            return a
+
+        self.add_shot_action = act(
+            "Add Shot",
+            self.add_shot_after_current,
+            "Ctrl+Shift+N",
+            "Add a shot after the current one",
+        )
+        self.insert_action = act(
+            "Insert Shot Before",
+            self.insert_before_current,
+            None,
+            "Insert a shot before the current one",
+        )
+        self.generate_action = act(
+            "Generate", self.generate, "Ctrl+G", "Generate a take for each selected shot (Ctrl+G)"
+        )
+        self.reprompt_action = act(
+            "Re-prompt",
+            self.reprompt,
+            "Ctrl+Shift+G",
+            "A new take of the current shot from its edited prompt",
+        )
+        self.variations_action = act(
+            "Variations…", self.variations_dialog, None, "Several takes with consecutive seeds"
+        )
+        self.extend_fwd_action = act(
+            "Extend Forward…",
+            lambda: self.extend_dialog("forward"),
+            "Ctrl+E",
+            "Continue the selected take after its last frame",
+        )
+        self.extend_back_action = act(
+            "Extend Backward…",
+            lambda: self.extend_dialog("backward"),
+            "Ctrl+Shift+E",
+            "Add frames before the selected take",
+        )
+        self.bridge_action = act(
+            "Bridge to Next Shot",
+            self.bridge,
+            "Ctrl+B",
+            "Insert a generated transition shot before the next shot",
+        )
+        self.remix_action = act(
+            "Remix…", self.remix_dialog, None, "A new take restyled from the selected one"
+        )
+        self.loop_action = act("Loop", self.loop, None, "A take that ends where it begins")
+        self.image_action = act(
+            "Image to Video…",
+            self.image_to_video_dialog,
+            None,
+            "Make a still image move (or drop an image on a card)",
+        )
+        self.import_action = act(
+            "Import Take…", self.import_dialog, None, "Import a video or still as a new take"
+        )
+        self.duplicate_action = act(
+            "Duplicate", self.duplicate_selected, "Ctrl+D", "Duplicate the selected shots"
+        )
+        # Delete is handled by the board itself (a window-wide Delete shortcut would also fire
+        # in the takes and elements lists and delete shots from there)
+        self.delete_action = act(
+            "Delete Shot\tDel", self.delete_selected, None, "Delete the selected shots (undoable)"
+        )
+        self.shot_actions = [
+            self.generate_action,
+            self.reprompt_action,
+            self.variations_action,
+            self.extend_fwd_action,
+            self.extend_back_action,
+            self.bridge_action,
+            self.remix_action,
+            self.loop_action,
+            self.image_action,
+            self.import_action,
+            self.duplicate_action,
+            self.delete_action,
+            self.insert_action,
+        ]
+
+    # --- state --------------------------------------------------------------------------------
+
+    def update_enabled(self) -> None:
+        has_project = self.host.svc is not None
+        sel = self.host.selected_shot_ids() if has_project else []
+        cur = self.host.current_shot_id() if has_project else None
+        for a in self.shot_actions:
+            a.setEnabled(bool(sel) or cur is not None)
+        self.add_shot_action.setEnabled(has_project)
+
+    def context_menu(self) -> QMenu:
+        m = QMenu(self.parent_widget)
+        m.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for a in (self.generate_action, self.reprompt_action, self.variations_action):
+            m.addAction(a)
+        m.addSeparator()
+        for a in (
+            self.extend_fwd_action,
+            self.extend_back_action,
+            self.bridge_action,
+            self.remix_action,
+            self.loop_action,
+            self.image_action,
+            self.import_action,
+        ):
+            m.addAction(a)
+        m.addSeparator()
+        for a in (
+            self.add_shot_action,
+            self.insert_action,
+            self.duplicate_action,
+            self.delete_action,
+        ):
+            m.addAction(a)
+        return m
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _targets(self) -> list[int]:
+        sel = self.host.selected_shot_ids()
+        if sel:
+            return sel
+        cur = self.host.current_shot_id()
+        return [cur] if cur is not None else []
+
+    def _current(self) -> int:
+        cur = self.host.current_shot_id()
+        if cur is None:
+            sel = self.host.selected_shot_ids()
+            if not sel:
+                raise InvalidInput("select a shot first")
+            cur = sel[-1]
+        return cur
+
+    def _queued(self, jobs: list[JobInfo]) -> list[JobInfo]:
+        self.last_jobs = jobs
+        if jobs:
+            if self.host.runner is not None:
+                self.host.runner.wake()
+            self.jobs_queued.emit(jobs)
+        return jobs
+
+    def _run(self, fn: Any) -> Any:
+        """Commit pending edits, run ``fn``, show any error; None on error."""
+        if self.host.svc is None or self.host.gen is None:
+            return None
+        if not self.host.commit_pending():
+            return None
+        try:
+            return fn()
+        except Exception as exc:
+            show_error(self.parent_widget, exc)
+            return None
+
+    # --- generation ---------------------------------------------------------------------------
+
+    def generate(self, shot_ids: list[int] | None = None, count: int = 1) -> list[JobInfo]:
+        """A new take for each shot (``count`` seeds each). Shots that cannot be generated are
+        reported together; the others are queued."""
+        if self.host.svc is None or self.host.gen is None or not self.host.commit_pending():
+            return []
+        ids = shot_ids if shot_ids is not None else self._targets()
+        if not ids:
+            show_error(self.parent_widget, InvalidInput("select a shot to generate"))
+            return []
+        choice = self.host.engine_choice()
+        jobs: list[JobInfo] = []
+        problems: list[str] = []
+        for sid in ids:
+            try:
+                jobs += self.host.gen.generate(sid, choice, count=count)
+            except PrevizError as exc:
+                problems.append(str(exc))
+            except Exception as exc:
+                show_error(self.parent_widget, exc)
+                break
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            show_error(self.parent_widget, PrevizError(problems[0] + more))
+        return self._queued(jobs)
+
+    def reprompt(self) -> list[JobInfo]:
+        """A new take of the current shot from its prompt as edited in the inspector."""
+        cur = self.host.current_shot_id()
+        if cur is None:
+            show_error(self.parent_widget, InvalidInput("select the shot to re-prompt"))
+            return []
+        return self.generate([cur])
+
+    def variations(self, count: int, shot_ids: list[int] | None = None) -> list[JobInfo]:
+        return self.generate(shot_ids, count=count)
+
+    def variations_dialog(self) -> None:
+        n, ok = QInputDialog.getInt(
+            self.parent_widget, "Variations", "Takes per shot (consecutive seeds):", 4, 2, 16
+        )
+        if ok:
+            self.variations(n)
+
+    def extend(self, direction: str, seconds: float, shot_id: int | None = None) -> JobInfo | None:
+        def go() -> JobInfo:
+            sid = shot_id if shot_id is not None else self._current()
+            shot = self.host.svc.shot(sid)
+            fps = self.host.svc.sequence(shot.sequence_id).fps
+            frames = seconds_to_frames(Fraction(str(seconds)), fps)
+            if frames < 1:
+                raise InvalidInput("extend by at least one frame")
+            return self.host.gen.extend(sid, direction, frames, self.host.engine_choice())
+
+        job = self._run(go)
+        if job is not None:
+            self._queued([job])
+        return job
+
+    def extend_dialog(self, direction: str) -> None:
+        secs, ok = QInputDialog.getDouble(
+            self.parent_widget, f"Extend {direction}", "Seconds to add:", 2.0, 0.1, 60.0, 1
+        )
+        if ok:
+            self.extend(direction, secs)
+
+    def bridge(self, shot_id: int | None = None) -> tuple[ShotInfo, JobInfo] | None:
+        def go() -> tuple[ShotInfo, JobInfo]:
+            sid = shot_id if shot_id is not None else self._current()
+            shot = self.host.svc.shot(sid)
+            shots = self.host.svc.shots(shot.sequence_id)
+            if shot.index + 1 >= len(shots):
+                raise InvalidInput(
+                    f"shot {shot.label} is the last in its sequence; a bridge "
+                    "joins a shot to the one after it"
+                )
+            return self.host.gen.bridge(sid, shots[shot.index + 1].id, self.host.engine_choice())
+
+        out = self._run(go)
+        if out is not None:
+            self._queued([out[1]])
+            self.host.focus_shot(out[0].id)
+        return out
+
+    def remix(
+        self, prompt: str, strength: float = 0.6, shot_id: int | None = None
+    ) -> JobInfo | None:
+        def go() -> JobInfo:
+            sid = shot_id if shot_id is not None else self._current()
+            return self.host.gen.remix(sid, prompt, self.host.engine_choice(), strength=strength)
+
+        job = self._run(go)
+        if job is not None:
+            self._queued([job])
+        return job
+
+    def remix_dialog(self) -> None:
+        try:
+            shot = self.host.svc.shot(self._current())
+        except Exception as exc:
+            show_error(self.parent_widget, exc)
+            return
+        text, ok = QInputDialog.getMultiLineText(
+            self.parent_widget,
+            "Remix",
+            "Prompt for the remix (the take's motion is kept):",
+            shot.prompt,
+        )
+        if not ok:
+            return
+        strength, ok = QInputDialog.getDouble(
+            self.parent_widget, "Remix", "Strength (0 = keep, 1 = repaint):", 0.6, 0.05, 1.0, 2
+        )
+        if ok:
+            self.remix(text, strength)
+
+    def loop(self, shot_id: int | None = None) -> JobInfo | None:
+        def go() -> JobInfo:
+            sid = shot_id if shot_id is not None else self._current()
+            shot = self.host.svc.shot(sid)
+            return self.host.gen.loop(
+                sid, self.host.engine_choice(), take=shot.selected_take_number
+            )
+
+        job = self._run(go)
+        if job is not None:
+            self._queued([job])
+        return job
+
+    def image_to_video(self, shot_id: int, image: str | Path, frame: int = 0) -> list[JobInfo]:
+        def go() -> list[JobInfo]:
+            return self.host.gen.generate(
+                shot_id, self.host.engine_choice(), images=[(str(image), frame)]
+            )
+
+        jobs = self._run(go)
+        return self._queued(jobs) if jobs else []
+
+    def image_to_video_dialog(self) -> None:
+        try:
+            sid = self._current()
+        except PrevizError as exc:
+            show_error(self.parent_widget, exc)
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget,
+            "Image to video",
+            str(Path.home()),
+            "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)",
+        )
+        if path:
+            self.image_to_video(sid, path)
+
+    def import_dialog(self) -> None:
+        try:
+            sid = self._current()
+        except PrevizError as exc:
+            show_error(self.parent_widget, exc)
+            return
+        from previz.ui.takes_widget import TakesWidget
+
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget,
+            "Import a take",
+            str(Path.home()),
+            "Video or image (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.png *.jpg *.jpeg *.webp);;"
+            "All files (*)",
+        )
+        if path:
+            TakesWidget.import_file(self.parent_widget, self.host.svc, sid, path)
+
+    # --- editing the board --------------------------------------------------------------------
+
+    def add_shot(self, index: int | None = None, prompt: str = "") -> ShotInfo | None:
+        def go() -> ShotInfo:
+            seq = self.host.current_sequence_id()
+            if seq is None:
+                raise InvalidInput("open a sequence first")
+            return self.host.svc.add_shot(seq, index=index, prompt=prompt)
+
+        shot = self._run(go)
+        if shot is not None:
+            self.host.focus_shot(shot.id)
+        return shot
+
+    def add_shot_after_current(self) -> ShotInfo | None:
+        cur = self.host.current_shot_id()
+        if cur is None:
+            return self.add_shot(None)
+        return self.add_shot(self.host.svc.shot(cur).index + 1)
+
+    def insert_before_current(self) -> ShotInfo | None:
+        cur = self.host.current_shot_id()
+        if cur is None:
+            return self.add_shot(0)
+        return self.add_shot(self.host.svc.shot(cur).index)
+
+    def duplicate_selected(self) -> list[ShotInfo]:
+        def go() -> list[ShotInfo]:
+            return [self.host.svc.duplicate_shot(sid) for sid in self._targets()]
+
+        out = self._run(go) or []
+        if out:
+            self.host.focus_shot(out[-1].id)
+        return out
+
+    def delete_selected(self) -> list[ShotInfo]:
+        def go() -> list[ShotInfo]:
+            return [self.host.svc.remove_shot(sid) for sid in self._targets()]
+
+        return self._run(go) or []

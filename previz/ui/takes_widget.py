@@ -1,0 +1,367 @@
+"""Every take of the current shot: thumbnail, recipe, lineage, rating, circle, notes.
+
+Select a take (double-click or Select), rate it, circle it, write a note, delete it (undoable
+with Ctrl+Z), compare two side by side, or import a video or still as a new take.
+"""
+
+from __future__ import annotations
+
+import logging
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from previz.core.errors import NotFound, PrevizError
+from previz.core.values import TakeInfo
+from previz.ui.errors import show_error
+from previz.ui.thumbnails import ThumbnailCache
+
+log = logging.getLogger(__name__)
+
+VERBS = {
+    "extend": "extended from",
+    "remix": "remixed from",
+    "loop": "looped from",
+    "bridge": "bridged between",
+}
+THUMB = QSize(112, 63)
+
+
+class TakesWidget(QWidget):
+    take_activated = Signal(int)  # take id: show it in the player
+    compare_requested = Signal(int, int)
+    import_requested = Signal(int, str)  # shot id, file
+
+    def __init__(self, thumbs: ThumbnailCache | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.svc: Any = None
+        self.shot_id: int | None = None
+        self.thumbs = thumbs or ThumbnailCache()
+        self._takes: list[TakeInfo] = []
+        self._loading = False
+        self._last_selected: int | None = None
+        self._row_ids: list[int] = []  # take id of each row, newest first
+        self._signature: tuple[Any, ...] | None = None
+
+        self.title = QLabel("Takes")
+        self.title.setStyleSheet("font-weight: 600; padding: 2px 0;")
+        self.list = QListWidget()
+        self.list.setIconSize(THUMB)
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setWordWrap(True)
+        self.list.setSpacing(2)
+        self.list.setUniformItemSizes(False)
+        self.list.itemDoubleClicked.connect(lambda _i: self.select_current())
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.list.itemSelectionChanged.connect(self._update_buttons)
+
+        self.btn_select = QPushButton("Select")
+        self.btn_select.setToolTip("Use this take in the sequence")
+        self.btn_select.clicked.connect(self.select_current)
+        self.stars: list[QToolButton] = []
+        stars = QHBoxLayout()
+        stars.setSpacing(0)
+        for n in range(1, 6):
+            b = QToolButton()
+            b.setText("☆")
+            b.setAutoRaise(True)
+            b.setToolTip(f"Rate {n} star" + ("s" if n > 1 else "") + " (click again to clear)")
+            b.clicked.connect(lambda _c=False, n=n: self.rate_current(n))
+            self.stars.append(b)
+            stars.addWidget(b)
+        self.btn_circle = QPushButton("Circle")
+        self.btn_circle.setCheckable(True)
+        self.btn_circle.setToolTip("Circle this take (a keeper)")
+        self.btn_circle.clicked.connect(self._circle_clicked)
+        self.btn_delete = QPushButton("Delete")
+        self.btn_delete.setToolTip("Delete this take (Edit ▸ Undo brings it back)")
+        self.btn_delete.clicked.connect(self.delete_current)
+        self.btn_compare = QPushButton("Compare")
+        self.btn_compare.setToolTip("Select two takes to compare them side by side")
+        self.btn_compare.clicked.connect(self._compare_clicked)
+        self.btn_import = QPushButton("Import…")
+        self.btn_import.setToolTip("Import a video or a still image as a new take")
+        self.btn_import.clicked.connect(self._import_clicked)
+        self.notes = QLineEdit()
+        self.notes.setPlaceholderText("Notes on this take")
+        self.notes.editingFinished.connect(self._notes_done)
+
+        row1 = QHBoxLayout()
+        row1.addWidget(self.btn_select)
+        row1.addLayout(stars)
+        row1.addWidget(self.btn_circle)
+        row1.addStretch(1)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.btn_compare)
+        row2.addWidget(self.btn_delete)
+        row2.addStretch(1)
+        row2.addWidget(self.btn_import)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 8)
+        lay.addWidget(self.title)
+        lay.addWidget(self.list, 1)
+        lay.addLayout(row1)
+        lay.addWidget(self.notes)
+        lay.addLayout(row2)
+        self._update_buttons()
+
+    # --- data ---------------------------------------------------------------------------------
+
+    def set_project(self, svc: Any) -> None:
+        self.svc = svc
+        self.shot_id = None
+        self._signature = None
+        self.thumbs.clear()
+        self.refresh()
+
+    def set_shot(self, shot_id: int | None) -> None:
+        if shot_id != self.shot_id:
+            self.shot_id = shot_id
+            self._last_selected = None
+            self._signature = None
+            self.refresh()
+
+    def takes(self) -> list[TakeInfo]:
+        return list(self._takes)
+
+    def refresh(self) -> None:
+        keep = self.current_take()
+        keep_id = keep.id if keep else None
+        takes: list[TakeInfo] = []
+        label = ""
+        if self.svc is not None and self.shot_id is not None:
+            try:
+                label = self.svc.shot(self.shot_id).label
+                takes = self.svc.takes(self.shot_id)
+            except NotFound:
+                self.shot_id = None
+        signature = (
+            label,
+            tuple((t.id, t.rating, t.circled, t.notes, t.selected, t.frame_count) for t in takes),
+        )
+        self.title.setText(f"Takes of {label}  ({len(takes)})" if label else "Takes")
+        if signature == self._signature:
+            return  # nothing the list shows has changed
+        self._signature = signature
+        self._takes = takes
+        names = self._names()
+        selected = next((t.id for t in takes if t.selected), None)
+        if selected != self._last_selected:
+            keep_id = None  # a new take went into the cut: follow it
+        self._last_selected = selected
+        current_row = None
+        self._loading = True
+        # the list is rebuilt with its signals blocked: no slot runs while items are deleted
+        self.list.blockSignals(True)
+        try:
+            self.list.clear()
+            self._row_ids = []
+            for t in reversed(takes):  # newest first
+                item = QListWidgetItem(self._describe(t, names))
+                item.setIcon(self._icon(t))
+                item.setSizeHint(QSize(0, THUMB.height() + 14))
+                if t.selected:
+                    f = item.font()
+                    f.setBold(True)
+                    item.setFont(f)
+                self.list.addItem(item)
+                self._row_ids.append(t.id)
+                if t.id == keep_id or (keep_id is None and t.selected):
+                    current_row = len(self._row_ids) - 1
+            if current_row is not None:
+                self.list.setCurrentRow(current_row)
+        finally:
+            self.list.blockSignals(False)
+            self._loading = False
+        self._load_current()
+
+    def _names(self) -> dict[int, str]:
+        """Short names of every take a lineage line may mention (other shots: with label)."""
+        names = {t.id: f"T{t.number}" for t in self._takes}
+        for t in self._takes:
+            for pid in t.parents:
+                if pid in names:
+                    continue
+                try:
+                    p = self.svc.take_by_id(pid)
+                    names[pid] = f"{self.svc.shot(p.shot_id).label} T{p.number}"
+                except PrevizError:
+                    names[pid] = "a deleted take"
+        return names
+
+    @staticmethod
+    def lineage(t: TakeInfo, names: dict[int, str]) -> str:
+        if t.operation == "import":
+            src = t.recipe.get("source_file") or "a file"
+            return f"imported from {src}"
+        if not t.parents:
+            return "image to video" if t.operation == "image_to_video" else "from the prompt"
+        verb = VERBS.get(t.operation, "made from")
+        parents = " and ".join(names.get(p, f"take #{p}") for p in t.parents)
+        return f"{verb} {parents}"
+
+    def _describe(self, t: TakeInfo, names: dict[int, str]) -> str:
+        flags = []
+        if t.selected:
+            flags.append("● in the cut")
+        if t.circled:
+            flags.append("◎ circled")
+        stars = "★" * t.rating + "☆" * (5 - t.rating) if t.rating else ""
+        secs = float(Fraction(t.frame_count) / t.fps) if t.fps else 0.0
+        head = f"Take {t.number}   " + "   ".join(flags + ([stars] if stars else []))
+        engine = t.engine + (f" ({t.model})" if t.model else "")
+        recipe = f"{t.operation} · {engine} · seed {t.seed} · {t.frame_count} f ({secs:.1f}s)"
+        lines = [head, recipe, self.lineage(t, names)]
+        if t.notes:
+            lines.append(f"“{t.notes}”")
+        return "\n".join(lines)
+
+    def _icon(self, t: TakeInfo) -> QIcon:
+        pm = None
+        if t.thumbnail and self.svc is not None:
+            pm = self.thumbs.get(Path(self.svc.folder) / t.thumbnail, THUMB)
+        if pm is None:
+            pm = QPixmap(THUMB)
+            pm.fill(Qt.GlobalColor.black)
+        return QIcon(pm)
+
+    def current_take(self) -> TakeInfo | None:
+        row = self.list.currentRow()
+        if not 0 <= row < len(self._row_ids):
+            return None
+        tid = self._row_ids[row]
+        return next((t for t in self._takes if t.id == tid), None)
+
+    def selected_takes(self) -> list[TakeInfo]:
+        rows = {i.row() for i in self.list.selectionModel().selectedRows()}
+        ids = {self._row_ids[r] for r in rows if 0 <= r < len(self._row_ids)}
+        return [t for t in self._takes if t.id in ids]
+
+    def set_current_take(self, take_id: int) -> None:
+        if take_id in self._row_ids:
+            self.list.setCurrentRow(self._row_ids.index(take_id))
+
+    def _current_changed(self, *_args: Any) -> None:
+        if self._loading:
+            return
+        self._load_current()
+        t = self.current_take()
+        if t is not None:
+            self.take_activated.emit(t.id)
+
+    def _load_current(self) -> None:
+        t = self.current_take()
+        if not (self.notes.hasFocus() and self.notes.isModified()):
+            self.notes.blockSignals(True)
+            self.notes.setText(t.notes if t else "")
+            self.notes.setModified(False)
+            self.notes.blockSignals(False)
+        for n, b in enumerate(self.stars, start=1):
+            b.setText("★" if t and t.rating >= n else "☆")
+        self.btn_circle.setChecked(bool(t and t.circled))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        t = self.current_take()
+        has = t is not None
+        for w in (self.btn_select, self.btn_circle, self.btn_delete, self.notes, *self.stars):
+            w.setEnabled(has)
+        self.btn_select.setEnabled(has and not t.selected)  # type: ignore[union-attr]
+        self.btn_compare.setEnabled(len(self.selected_takes()) == 2)
+        self.btn_import.setEnabled(self.shot_id is not None)
+
+    # --- edits --------------------------------------------------------------------------------
+
+    def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            show_error(self, exc)
+            return None
+
+    def select_current(self) -> None:
+        t = self.current_take()
+        if t is not None and self.shot_id is not None:
+            self._run(self.svc.select_take, self.shot_id, t.number)
+
+    def rate_current(self, stars: int) -> None:
+        t = self.current_take()
+        if t is not None and self.shot_id is not None:
+            value = 0 if t.rating == stars else stars
+            self._run(self.svc.rate_take, self.shot_id, t.number, rating=value)
+
+    def _circle_clicked(self) -> None:
+        self.circle_current(self.btn_circle.isChecked())
+
+    def circle_current(self, on: bool) -> None:
+        t = self.current_take()
+        if t is not None and self.shot_id is not None:
+            self._run(self.svc.rate_take, self.shot_id, t.number, circled=on)
+
+    def _notes_done(self) -> None:
+        t = self.current_take()
+        if t is not None and self.shot_id is not None and self.notes.text() != t.notes:
+            self._run(self.svc.rate_take, self.shot_id, t.number, notes=self.notes.text())
+        self.notes.setModified(False)
+
+    def commit(self) -> None:
+        """Save a note still being typed."""
+        self._notes_done()
+
+    def delete_current(self) -> None:
+        t = self.current_take()
+        if t is not None and self.shot_id is not None:
+            self._run(self.svc.remove_take, self.shot_id, t.number)
+
+    def _compare_clicked(self) -> None:
+        sel = self.selected_takes()
+        if len(sel) == 2:
+            self.compare_requested.emit(sel[0].id, sel[1].id)
+
+    def _import_clicked(self) -> None:
+        if self.shot_id is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Import a video or still as a take",
+            str(Path.home()),
+            "Video or image (*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.png *.jpg *.jpeg *.webp "
+            "*.bmp *.tif *.tiff);;All files (*)",
+        )
+        if path:
+            self.import_requested.emit(self.shot_id, path)
+
+    @staticmethod
+    def import_file(parent: QWidget, svc: Any, shot_id: int, path: str) -> TakeInfo | None:
+        """Import ``path`` as a new take of ``shot_id`` (video conformed, still held)."""
+        try:
+            from previz.services.media_import import import_take
+        except ImportError:
+            show_error(parent, PrevizError("importing media is not available in this build"))
+            return None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return import_take(svc, shot_id, path)
+        except Exception as exc:
+            QApplication.restoreOverrideCursor()
+            show_error(parent, exc)
+            return None
+        finally:
+            if QApplication.overrideCursor() is not None:
+                QApplication.restoreOverrideCursor()
