@@ -55,6 +55,7 @@ class ShotInfo:
     take_count: int
     thumbnail: str | None  # relative to the project folder
     status: str  # empty | done | queued | generating | failed
+    seed: int | None = None  # the locked seed, or None for a new one each take
 
     @property
     def label(self) -> str:

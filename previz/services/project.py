@@ -460,6 +460,7 @@ class ProjectService:
                     take_count=r["n"] or 0,
                     thumbnail=r["sel_thumb"],
                     status=status,
+                    seed=r["seed"],
                 )
             )
         return out
@@ -678,6 +679,58 @@ class ProjectService:
                 sid: {"position": p} for p, sid in enumerate(order) if before[sid]["position"] != p
             }
             rec.update_many(S, changed, before)
+        return self.shot(info.id)
+
+    def move_shots(self, shot_ids: list[int], index: int) -> list[ShotInfo]:
+        """Move several shots of one sequence together (one undo step). ``index`` counts the
+        shots that are not moving; the moved ones keep their relative order."""
+        if not shot_ids:
+            return []
+        infos = [self.resolve_shot(i) for i in shot_ids]
+        seq_ids = {s.sequence_id for s in infos}
+        if len(seq_ids) != 1:
+            raise InvalidInput("shots from different sequences cannot be moved together")
+        seq_id = seq_ids.pop()
+        moving = {s.id for s in infos}
+        with self.command(f"Move {len(moving)} shots") as rec:
+            all_rows = rec.conn.execute(
+                select(S.c.id, S.c.position)
+                .where(S.c.sequence_id == seq_id)
+                .order_by(S.c.position, S.c.id)
+            ).all()
+            live = [r[0] for r in self._live_positions(rec.conn, seq_id)]
+            moved = [i for i in live if i in moving]
+            rest = [i for i in live if i not in moving]
+            if not 0 <= index <= len(rest):
+                raise InvalidInput(f"position {index + 1} is out of range (1..{len(rest) + 1})")
+            target_live = rest[:index] + moved + rest[index:]
+            # deleted shots keep their place relative to the live shot after them
+            order = [r[0] for r in all_rows if r[0] not in set(live)]
+            result: list[int] = []
+            deleted_before: dict[int, list[int]] = {}
+            pending: list[int] = []
+            for r in all_rows:
+                if r[0] in set(live):
+                    deleted_before[r[0]] = pending
+                    pending = []
+                else:
+                    pending.append(r[0])
+            for sid in target_live:
+                result += deleted_before.get(sid, []) + [sid]
+            result += pending
+            assert sorted(result) == sorted(order + live)
+            before = {r[0]: {"position": r[1]} for r in all_rows}
+            changed = {
+                sid: {"position": p} for p, sid in enumerate(result) if before[sid]["position"] != p
+            }
+            rec.update_many(S, changed, before)
+        return [self.shot(i) for i in shot_ids]
+
+    def unlock_seed(self, shot: int | str) -> ShotInfo:
+        """New takes of this shot get a new seed again (one undo step)."""
+        info = self.resolve_shot(shot)
+        with self.command(f"Unlock seed of {info.label}") as rec:
+            rec.update(S, info.id, seed=None)
         return self.shot(info.id)
 
     def duplicate_shot(self, shot: int | str) -> ShotInfo:

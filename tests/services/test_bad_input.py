@@ -92,3 +92,24 @@ def test_ambiguous_bare_code_lists_the_matches(project: ProjectService) -> None:
     assert project.resolve_shot("Scene 2/0010").prompt == "b"
     with pytest.raises(NotFound):
         project.resolve_shot("Nowhere/0010")
+
+
+def test_moving_several_shots_is_one_undo_step(project: ProjectService) -> None:
+    for p in "abcde":
+        project.add_shot(prompt=p)
+    project.remove_shot("0030")  # a deleted shot in the middle must not get in the way
+    ids = {s.prompt: s.id for s in project.shots()}
+    project.move_shots([ids["a"], ids["b"]], 2)  # after d and e
+    assert [s.prompt for s in project.shots()] == ["d", "e", "a", "b"]
+    project.undo()
+    assert [s.prompt for s in project.shots()] == ["a", "b", "d", "e"]
+    project.undo()
+    assert [s.prompt for s in project.shots()] == ["a", "b", "c", "d", "e"]
+
+
+def test_seed_lock_and_unlock(project: ProjectService) -> None:
+    shot = project.add_shot(prompt="x")
+    assert project.edit_shot(shot.id, seed=77).seed == 77
+    assert project.unlock_seed(shot.id).seed is None
+    project.undo()
+    assert project.shot(shot.id).seed == 77
