@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -276,6 +277,21 @@ class QtMainWindow(QMainWindow):
         f.insertAction(self.recent_menu.menuAction(), self.open_action)
         for a in (self.save_action, self.save_as_action):
             f.addAction(a)
+        f.addSeparator()
+        self.import_script_action = self._action(
+            "Import Screenplay…",
+            self.import_screenplay_dialog,
+            "Ctrl+Shift+I",
+            "A Fountain screenplay becomes sequences of shots (a revised one updates them)",
+        )
+        self.export_action = self._action(
+            "Export…",
+            self.export_dialog,
+            "Ctrl+E",
+            "A previz reel, EDL / FCP XML / OTIO for your editor, PDF boards",
+        )
+        f.addAction(self.import_script_action)
+        f.addAction(self.export_action)
         f.addSeparator()
         f.addAction(self.settings_action)
         f.addSeparator()
@@ -733,6 +749,50 @@ class QtMainWindow(QMainWindow):
         self.statusBar().showMessage(f"Redid: {label}" if label else "Nothing to redo", 4000)
         self.refresh_now()
         return label
+
+    # --- screenplay and export -------------------------------------------------------------------
+
+    def import_screenplay_dialog(self) -> None:
+        if self.svc is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import Screenplay", str(Path.home()), "Fountain (*.fountain *.spmd *.txt)"
+        )
+        if path:
+            self.import_screenplay(Path(path))
+
+    def import_screenplay(self, path: Path) -> Any:
+        """Import (or re-import) a Fountain script as one undoable step; show the report."""
+        from previz.services.screenplay_import import import_script
+
+        if self.svc is None:
+            return None
+        self.commit_pending()
+        try:
+            report = import_script(self.svc, path)
+        except Exception as exc:
+            show_error(self, exc, "Import Screenplay")
+            return None
+        box = QMessageBox(QMessageBox.Icon.Information, "Import Screenplay",
+                          report.lines[0] if report.lines else "Imported.", parent=self)
+        box.setObjectName("importReport")
+        if len(report.lines) > 1:
+            box.setDetailedText("\n".join([*report.lines[1:], *report.warnings]))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.statusBar().showMessage(report.lines[0] if report.lines else "Imported", 8000)
+        return report
+
+    def export_dialog(self) -> Any:
+        from previz.ui.export_dialog import ExportDialog
+
+        if self.svc is None:
+            return None
+        self.commit_pending()
+        dlg = ExportDialog(self.svc, self, self.current_sequence_id())
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def move_shots(self, ids: list[int], slot: int) -> None:
         """Drop ``ids`` at ``slot`` (counted in the order shown before the move)."""
