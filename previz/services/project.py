@@ -314,36 +314,17 @@ class ProjectService:
         if any(s.name.lower() == name.lower() for s in existing):
             raise InvalidInput(f"a sequence named {name!r} already exists; choose another name")
         with self.command(f"Add sequence {name}") as rec:
-            rows = rec.conn.execute(
-                select(Q.c.id, Q.c.position).where(Q.c.deleted_at.is_(None)).order_by(Q.c.position)
-            ).all()
-            pos = len(rows) if index is None else max(0, min(index, len(rows)))
-            self._shift(rec, Q, [r for r in rows[pos:]], +1, base=pos)
-            new_id = rec.insert(
-                Q,
-                dict(
-                    name=name,
-                    position=pos,
-                    scene=scene,
-                    fps_num=rate.numerator,
-                    fps_den=rate.denominator,
-                    width=w,
-                    height=h,
-                    aspect=_aspect(w, h),
-                    drop_frame=False,
-                    created_at=db.utcnow(),
-                    source_key=source_key,
-                    source_heading=source_heading,
-                ),
+            new_id = insert_sequence_row(
+                rec,
+                name=name,
+                index=index,
+                scene=scene,
+                fps=rate,
+                size=(w, h),
+                source_key=source_key,
+                source_heading=source_heading,
             )
         return self.sequence(new_id)
-
-    def _shift(self, rec: Recorder, table, rows, delta: int, base: int) -> None:  # type: ignore[no-untyped-def]
-        """Renumber ``rows`` (id, position) to consecutive positions from ``base + delta``."""
-        before = {r[0]: {"position": r[1]} for r in rows}
-        new = {r[0]: {"position": base + delta + i} for i, r in enumerate(rows)}
-        changed = {k: v for k, v in new.items() if before[k]["position"] != v["position"]}
-        rec.update_many(table, changed, before)
 
     def rename_sequence(self, ref: str | int, name: str) -> SequenceInfo:
         seq = self.sequence(ref)
@@ -1055,6 +1036,46 @@ class ProjectService:
         _remove_empty_dirs(self.folder / "media" / "takes")
         self._notify(Change("Purge", "takes"))
         return {"takes": len(dead), "files": files, "bytes": freed}
+
+
+def insert_sequence_row(
+    rec: Recorder,
+    *,
+    name: str,
+    index: int | None,
+    scene: str,
+    fps: Fraction,
+    size: tuple[int, int],
+    **extra: Any,
+) -> int:
+    """Insert a sequence at ``index`` among the live ones (None: at the end), moving the ones
+    after it down, as part of the recorder's command. Returns its id."""
+    rows = rec.conn.execute(
+        select(Q.c.id, Q.c.position).where(Q.c.deleted_at.is_(None)).order_by(Q.c.position)
+    ).all()
+    pos = len(rows) if index is None else max(0, min(index, len(rows)))
+    before = {r[0]: {"position": r[1]} for r in rows[pos:]}
+    moved = {
+        r[0]: {"position": pos + 1 + i} for i, r in enumerate(rows[pos:]) if r[1] != pos + 1 + i
+    }
+    rec.update_many(Q, moved, before)
+    w, h = size
+    return rec.insert(
+        Q,
+        dict(
+            name=name,
+            position=pos,
+            scene=scene,
+            fps_num=fps.numerator,
+            fps_den=fps.denominator,
+            width=w,
+            height=h,
+            aspect=_aspect(w, h),
+            drop_frame=False,
+            created_at=db.utcnow(),
+            **extra,
+        ),
+    )
 
 
 def _remove_empty_dirs(root: Path) -> None:

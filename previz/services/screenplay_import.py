@@ -67,10 +67,9 @@ from previz.screenplay import (
     write_shotlist,
 )
 from previz.screenplay.fountain import parse_heading
-from previz.services.project import ProjectService
+from previz.services.project import ProjectService, insert_sequence_row
 from previz.store import db, schema
 from previz.store.journal import Recorder
-from previz.store.project_store import _aspect
 
 log = logging.getLogger(__name__)
 
@@ -355,31 +354,16 @@ class _Writer:
         source_heading: str = "",
     ) -> int:
         """A new sequence at ``index`` among the live ones (None: at the end)."""
-        rows = self.live_sequences()
-        pos = len(rows) if index is None else max(0, min(index, len(rows)))
-        before = {r[0]: {"position": r[1]} for r in rows[pos:]}
-        moved = {
-            r[0]: {"position": pos + 1 + i} for i, r in enumerate(rows[pos:]) if r[1] != pos + 1 + i
-        }
-        self.rec.update_many(Q, moved, {k: before[k] for k in moved})
-        w, h = size
-        return self.rec.insert(
-            Q,
-            dict(
-                name=self.unique_name(name),
-                position=pos,
-                scene=scene,
-                fps_num=fps.numerator,
-                fps_den=fps.denominator,
-                width=w,
-                height=h,
-                aspect=_aspect(w, h),
-                drop_frame=False,
-                created_at=db.utcnow(),
-                source_key=source_key,
-                source_heading=source_heading,
-                script_status="",
-            ),
+        return insert_sequence_row(
+            self.rec,
+            name=self.unique_name(name),
+            index=index,
+            scene=scene,
+            fps=fps,
+            size=size,
+            source_key=source_key,
+            source_heading=source_heading,
+            script_status="",
         )
 
     def sequence_index(self, seq_id: int) -> int:
