@@ -85,6 +85,17 @@ class Window:
         return {"frames": self.length, "keep_start": self.keep_start, "keep_end": self.keep_end}
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """Source frames pinned at ``index`` of a window (an adapter turns them into its own
+    conditioning: LTX conditions, Wan known frames)."""
+
+    frames: tuple[np.ndarray, ...]
+    index: int
+    label: str
+    paths: tuple[str, ...] = ()
+
+
 def window_length(at_least: int, temporal: int) -> int:
     """The smallest count ``temporal*k + 1`` that is at least `at_least`."""
     at_least = max(1, at_least)
@@ -354,6 +365,46 @@ class Adapter(ABC):
             )
         assert isinstance(request, Loop) and request.source is not None
         return self.overlap(len(request.source.tail)), self.overlap(len(request.source.head))
+
+    def edge_plan(self, ctx: Any, req: Extend | Bridge | Loop) -> tuple[list[Pinned], Window]:
+        """Where the source frames sit in the window, for extend, bridge and loop-from-a-take.
+
+        Extend forward pins the source's last frames at the start of the window and keeps what
+        follows; backward pins its first frames at the end and keeps what precedes them; a
+        bridge (or a loop closing a take) pins A's tail at the start and B's head at the end.
+        The pinned frames come from the lossless head/tail PNGs.
+        """
+        if isinstance(req, Extend):
+            src, n = req.source, req.num_frames
+            if req.direction == "forward":
+                ov = self.overlap(len(src.tail))
+                paths = src.tail[-ov:]
+                frames = ctx.conditioning_frames(paths, "the source take's tail")
+                length = window_length(ov + n, self.temporal)
+                pin = Pinned(tuple(frames), 0, "source tail", tuple(map(str, paths)))
+                return [pin], Window(length, ov, ov + n)
+            ov = self.overlap(len(src.head))
+            paths = src.head[:ov]
+            frames = ctx.conditioning_frames(paths, "the source take's head")
+            length = window_length(n + ov, self.temporal)
+            pin = Pinned(tuple(frames), length - ov, "source head", tuple(map(str, paths)))
+            return [pin], Window(length, length - ov - n, length - ov)
+        if isinstance(req, Bridge):
+            a_src, b_src, names = req.source_a, req.source_b, ("take A", "take B")
+        else:
+            assert req.source is not None
+            a_src = b_src = req.source
+            names = ("the source take", "the source take")
+        a, b = self.bridge_overlaps(req)
+        n = req.num_frames
+        length = a + n + b
+        a_paths, b_paths = a_src.tail[-a:], b_src.head[:b]
+        a_frames = ctx.conditioning_frames(a_paths, f"{names[0]}'s tail")
+        b_frames = ctx.conditioning_frames(b_paths, f"{names[1]}'s head")
+        return [
+            Pinned(tuple(a_frames), 0, f"{names[0]} tail", tuple(map(str, a_paths))),
+            Pinned(tuple(b_frames), length - b, f"{names[1]} head", tuple(map(str, b_paths))),
+        ], Window(length, a, a + n)
 
     def capabilities_for(self, request: GenerationRequest) -> Capabilities:
         """The rules for this request: the frame rule is the OUTPUT's (windows add overlaps)."""

@@ -43,7 +43,6 @@ from engine.backends.diffusers.common import (
     RunContext,
     Window,
     pretrained_kwargs,
-    window_length,
 )
 
 __all__ = ["DISTILLED_TIMESTEPS", "LTXAdapter"]
@@ -240,40 +239,14 @@ class LTXAdapter(Adapter):
         return 0.0 if self.distilled else 0.025
 
     def _extend(self, ctx: RunContext, req: Extend) -> tuple[list[Condition], Window]:
-        src, n = req.source, req.num_frames
-        if req.direction == "forward":
-            ov = self.overlap(len(src.tail))
-            paths = src.tail[-ov:]
-            frames = ctx.conditioning_frames(paths, "the source take's tail")
-            length = window_length(ov + n, self.temporal)
-            cond = Condition(tuple(frames), 0, 1.0, "source tail", tuple(map(str, paths)))
-            return [cond], Window(length, ov, ov + n)
-        ov = self.overlap(len(src.head))
-        paths = src.head[:ov]
-        frames = ctx.conditioning_frames(paths, "the source take's head")
-        length = window_length(n + ov, self.temporal)
-        cond = Condition(tuple(frames), length - ov, 1.0, "source head", tuple(map(str, paths)))
-        return [cond], Window(length, length - ov - n, length - ov)
+        return self._pins(ctx, req)
 
     def _bridge(self, ctx: RunContext, req: Bridge | Loop) -> tuple[list[Condition], Window]:
-        if isinstance(req, Bridge):
-            a_src, b_src, names = req.source_a, req.source_b, ("take A", "take B")
-        else:
-            assert req.source is not None
-            a_src = b_src = req.source
-            names = ("the source take", "the source take")
-        a, b = self.bridge_overlaps(req)
-        n = req.num_frames
-        length = a + n + b
-        a_paths, b_paths = a_src.tail[-a:], b_src.head[:b]
-        a_frames = ctx.conditioning_frames(a_paths, f"{names[0]}'s tail")
-        b_frames = ctx.conditioning_frames(b_paths, f"{names[1]}'s head")
-        return [
-            Condition(tuple(a_frames), 0, 1.0, f"{names[0]} tail", tuple(map(str, a_paths))),
-            Condition(
-                tuple(b_frames), length - b, 1.0, f"{names[1]} head", tuple(map(str, b_paths))
-            ),
-        ], Window(length, a, a + n)
+        return self._pins(ctx, req)
+
+    def _pins(self, ctx: RunContext, req: Extend | Bridge | Loop) -> tuple[list[Condition], Window]:
+        pins, window = self.edge_plan(ctx, req)
+        return [Condition(p.frames, p.index, 1.0, p.label, p.paths) for p in pins], window
 
     def _remix(self, ctx: RunContext, req: Remix) -> tuple[list[Condition], Window]:
         from engine.media import read_frames

@@ -47,7 +47,6 @@ from engine.backends.diffusers.common import (
     RunContext,
     Window,
     pretrained_kwargs,
-    window_length,
 )
 
 __all__ = ["WanAdapter"]
@@ -358,38 +357,14 @@ class WanAdapter(Adapter):
         return {"prompt_embeds": pe, "negative_prompt_embeds": ne if cfg else None}
 
     def _extend(self, ctx: RunContext, req: Extend) -> tuple[list[Known], Window]:
-        src, n, t = req.source, req.num_frames, self.temporal
-        if req.direction == "forward":
-            ov = self.overlap(len(src.tail))
-            paths = src.tail[-ov:]
-            frames = ctx.conditioning_frames(paths, "the source take's tail")
-            length = window_length(ov + n, t)
-            known = Known(tuple(frames), 0, "source tail", tuple(map(str, paths)))
-            return [known], Window(length, ov, ov + n)
-        ov = self.overlap(len(src.head))
-        paths = src.head[:ov]
-        frames = ctx.conditioning_frames(paths, "the source take's head")
-        length = window_length(n + ov, t)
-        known = Known(tuple(frames), length - ov, "source head", tuple(map(str, paths)))
-        return [known], Window(length, length - ov - n, length - ov)
+        return self._pins(ctx, req)
 
     def _bridge(self, ctx: RunContext, req: Bridge | Loop) -> tuple[list[Known], Window]:
-        if isinstance(req, Bridge):
-            a_src, b_src, names = req.source_a, req.source_b, ("take A", "take B")
-        else:
-            assert req.source is not None
-            a_src = b_src = req.source
-            names = ("the source take", "the source take")
-        a, b = self.bridge_overlaps(req)
-        n = req.num_frames
-        length = a + n + b
-        a_paths, b_paths = a_src.tail[-a:], b_src.head[:b]
-        a_frames = ctx.conditioning_frames(a_paths, f"{names[0]}'s tail")
-        b_frames = ctx.conditioning_frames(b_paths, f"{names[1]}'s head")
-        return [
-            Known(tuple(a_frames), 0, f"{names[0]} tail", tuple(map(str, a_paths))),
-            Known(tuple(b_frames), length - b, f"{names[1]} head", tuple(map(str, b_paths))),
-        ], Window(length, a, a + n)
+        return self._pins(ctx, req)
+
+    def _pins(self, ctx: RunContext, req: Extend | Bridge | Loop) -> tuple[list[Known], Window]:
+        pins, window = self.edge_plan(ctx, req)
+        return [Known(p.frames, p.index, p.label, p.paths) for p in pins], window
 
     def _common(self, ctx: RunContext, length: int, steps: int, guidance: float) -> dict[str, Any]:
         req = ctx.request
