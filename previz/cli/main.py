@@ -511,23 +511,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def open_app(argv: list[str]) -> int:
-    try:
-        from previz.ui.app import run_app
-    except ImportError as exc:  # pragma: no cover - the GUI ships with the package
-        sys.stderr.write(f"previz: the desktop app cannot start ({exc}); use the subcommands\n")
-        return 1
-    return run_app(argv[0] if argv else None)
+def wants_app(argv: list[str]) -> bool:
+    """No arguments, or just a project folder: the desktop app rather than a subcommand."""
+    return not argv or (
+        len(argv) == 1
+        and not argv[0].startswith("-")
+        and argv[0] not in _COMMANDS
+        and Path(argv[0]).is_dir()
+    )
 
 
 def run(argv: list[str]) -> int:
-    if not argv or (
-        len(argv) == 1
-        and not argv[0].startswith("-")
-        and Path(argv[0]).is_dir()
-        and argv[0] not in _COMMANDS
-    ):
-        return open_app(argv)
+    """Run a subcommand (the CLI never opens the app itself; see ``previz.__main__``)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -213,3 +213,13 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
     assert res.returncode == 0 and json.loads(res.stdout) == []
     assert sh("shot", "nope", str(d)).returncode == 2
     assert sh("--version").stdout.startswith("previz ")
+
+
+def test_no_arguments_or_a_project_folder_opens_the_app(tmp_path: Path) -> None:
+    from previz.cli.main import wants_app
+
+    assert wants_app([])
+    assert wants_app([str(tmp_path)])
+    assert not wants_app(["info", str(tmp_path)])
+    assert not wants_app(["--help"])
+    assert not wants_app([str(tmp_path / "missing.previz")])
