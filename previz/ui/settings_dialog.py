@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -25,6 +26,8 @@ from previz.ui.errors import show_error
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
 ENGINES = ("animatic", "diffusers")
+ATTENTION = ("", "native", "_native_cudnn", "_native_flash", "_native_efficient", "flash", "sage")
+STEP_CACHES = ("", "first_block")
 
 
 class QtSettingsDialog(QDialog):
@@ -67,6 +70,21 @@ class QtSettingsDialog(QDialog):
         self.size.setEditable(True)
         self.size.addItems(["1280x720", "1920x1080", "960x540", "1024x576", "720x1280"])
         self.size.setCurrentText(s.default_size)
+        speed = dict(s.speed)
+        self.compile = QCheckBox("Regional torch.compile (CUDA; slower first take)")
+        self.compile.setChecked(bool(speed.get("compile")))
+        self.attention = QComboBox()
+        self.attention.addItems([a or "default" for a in ATTENTION])
+        self.attention.setCurrentIndex(
+            max(0, self.attention.findText(str(speed.get("attention") or "default")))
+        )
+        self.cfg_batch = QCheckBox("Batch guidance into one pass where the model allows")
+        self.cfg_batch.setChecked(bool(speed.get("cfg_batch", True)))
+        self.step_cache = QComboBox()
+        self.step_cache.addItems(["off", "first_block (faster, slightly lower quality)"])
+        self.step_cache.setCurrentIndex(1 if speed.get("step_cache") == "first_block" else 0)
+        self.fp8 = QCheckBox("fp8 weights (low-VRAM cards; slightly lower quality)")
+        self.fp8.setChecked(bool(speed.get("fp8")))
         form = QFormLayout(self)
         form.addRow("Model folders", frow)
         form.addRow("Device", self.device)
@@ -74,6 +92,12 @@ class QtSettingsDialog(QDialog):
         form.addRow("Default model", self.model)
         form.addRow("New project fps", self.fps)
         form.addRow("New project size", self.size)
+        form.addRow(QLabel("Speed (diffusers engine; recorded in every take)"))
+        form.addRow("", self.compile)
+        form.addRow("Attention", self.attention)
+        form.addRow("", self.cfg_batch)
+        form.addRow("Step cache", self.step_cache)
+        form.addRow("", self.fp8)
         hint = QLabel(f"Saved in {s.path}")
         hint.setStyleSheet("color: #808080;")
         form.addRow(hint)
@@ -107,6 +131,15 @@ class QtSettingsDialog(QDialog):
         text = self.fps.currentText().strip()
         fresh.default_fps = text if "." in text else format_rate(rate)
         fresh.default_size = f"{w}x{h}"
+        attention = self.attention.currentText()
+        fresh.speed = {
+            **fresh.speed,
+            "compile": self.compile.isChecked(),
+            "attention": "" if attention == "default" else attention,
+            "cfg_batch": self.cfg_batch.isChecked(),
+            "step_cache": STEP_CACHES[self.step_cache.currentIndex()],
+            "fp8": self.fp8.isChecked(),
+        }
         fresh.save()
         self.settings = fresh
         s.__dict__.update(fresh.__dict__)

@@ -36,6 +36,7 @@ def test_generate_and_extend_with_a_model_folder(tmp_path: Path, capsys, ltx_mod
     assert take["fps"] == "24"
     assert any("17" in n for n in take["recipe"]["notes"])
     assert take["recipe"]["memory_plan"]
+    assert take["recipe"]["speed"]["requested"]["cfg_batch"] is True  # the app settings arrived
     ext = cli(capsys, "extend", d, "0010", "--forward", "--duration", "8f", "--steps", "2",
               "--json")
     assert ext["frame_count"] == 17 + 8 and ext["parents"] == [take["id"]]

@@ -123,6 +123,24 @@ def test_settings_dialog_saves_and_validates(qtbot) -> None:
     assert AppSettings.load().default_fps == "29.97"
 
 
+def test_speed_levers_are_settings_that_reach_every_diffusers_request(qtbot) -> None:
+    from previz.ui.settings_dialog import QtSettingsDialog
+
+    dlg = QtSettingsDialog()
+    qtbot.addWidget(dlg)
+    assert dlg.cfg_batch.isChecked() and not dlg.fp8.isChecked()
+    dlg.fp8.setChecked(True)
+    dlg.step_cache.setCurrentIndex(1)
+    dlg.attention.setCurrentText("native")
+    dlg.apply()
+    speed = AppSettings.load().speed
+    assert speed["fp8"] is True and speed["step_cache"] == "first_block"
+    assert speed["attention"] == "native" and speed["compile"] is False
+    again = QtSettingsDialog()
+    qtbot.addWidget(again)
+    assert again.fp8.isChecked() and again.attention.currentText() == "native"
+
+
 def test_about_lists_versions_without_importing_torch(qtbot) -> None:
     from previz.ui.about_dialog import QtAboutDialog, versions
 
