@@ -96,6 +96,24 @@ class Pinned:
     paths: tuple[str, ...] = ()
 
 
+def read_source_frames(ctx: Any, req: Remix) -> list[np.ndarray]:
+    """The first ``req.num_frames`` frames of a remix's source take, at the request's size,
+    checking cancel between frames (the only operation that reads the take's video)."""
+    from engine.media import read_frames
+
+    frames: list[np.ndarray] = []
+    reader = read_frames(req.source.segments, width=req.width, height=req.height)
+    try:
+        for frame in reader:
+            ctx.cancel.raise_if_cancelled()
+            frames.append(frame)
+            if len(frames) == req.num_frames:
+                break
+    finally:
+        reader.close()
+    return frames
+
+
 def window_length(at_least: int, temporal: int) -> int:
     """The smallest count ``temporal*k + 1`` that is at least `at_least`."""
     at_least = max(1, at_least)

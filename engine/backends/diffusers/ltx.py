@@ -43,6 +43,7 @@ from engine.backends.diffusers.common import (
     RunContext,
     Window,
     pretrained_kwargs,
+    read_source_frames,
 )
 
 __all__ = ["DISTILLED_TIMESTEPS", "LTXAdapter"]
@@ -249,19 +250,8 @@ class LTXAdapter(Adapter):
         return [Condition(p.frames, p.index, 1.0, p.label, p.paths) for p in pins], window
 
     def _remix(self, ctx: RunContext, req: Remix) -> tuple[list[Condition], Window]:
-        from engine.media import read_frames
-
         n = req.num_frames
-        frames: list[np.ndarray] = []
-        reader = read_frames(req.source.segments, width=req.width, height=req.height)
-        try:
-            for frame in reader:
-                ctx.cancel.raise_if_cancelled()
-                frames.append(frame)
-                if len(frames) == n:
-                    break
-        finally:
-            reader.close()
+        frames = read_source_frames(ctx, req)
         strength = 1.0 - float(req.strength)
         cond = Condition(tuple(frames), 0, strength, "source take (remix)")
         return [cond], Window(n, 0, n)

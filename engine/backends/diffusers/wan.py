@@ -47,6 +47,7 @@ from engine.backends.diffusers.common import (
     RunContext,
     Window,
     pretrained_kwargs,
+    read_source_frames,
 )
 
 __all__ = ["WanAdapter"]
@@ -459,19 +460,8 @@ class WanAdapter(Adapter):
     def _remix(
         self, ctx: RunContext, req: Remix, embeds: dict[str, Any], steps: int, guidance: float
     ) -> Any:
-        from engine.media import read_frames
-
         n = req.num_frames
-        frames: list[np.ndarray] = []
-        reader = read_frames(req.source.segments, width=req.width, height=req.height)
-        try:
-            for frame in reader:
-                ctx.cancel.raise_if_cancelled()
-                frames.append(frame)
-                if len(frames) == n:
-                    break
-        finally:
-            reader.close()
+        frames = read_source_frames(ctx, req)
         pipe = self._derived(ctx.loaded, "v2v")
         kwargs = {**self._common(ctx, n, steps, guidance), **embeds}
         kwargs.pop("num_frames")
