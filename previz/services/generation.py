@@ -272,6 +272,14 @@ class Generation:
             )
         if not 1 <= from_window <= len(windows):
             raise InvalidInput(f"window {from_window} is out of range (1..{len(windows)})")
+        # the parent's engine and model unless told otherwise: a re-roll continues its windows
+        choice = EngineChoice(
+            engine=choice.engine or parent.engine,
+            model=choice.model or parent.model,
+            seed=choice.seed,
+            steps=choice.steps,
+            guidance=choice.guidance,
+        )
         base = self._base_payload(info, choice, prompt if prompt is not None else parent.prompt)
         if prompt is not None:
             fresh = self._windows(dict(base, num_frames=parent.frame_count), None)

@@ -196,6 +196,8 @@ class QtMainWindow(QMainWindow):
         self.takes.take_activated.connect(lambda tid: self.player.show_take(tid))
         self.takes.compare_requested.connect(self.compare_takes)
         self.takes.import_requested.connect(self._import_media)
+        self.takes.reroll_requested.connect(self.actions.reroll)
+        self.takes.rerender_requested.connect(self.actions.rerender)
         self.sequences.sequence_selected.connect(self.set_sequence)
         self.elements.mention_requested.connect(self._insert_mention)
         self.actions.jobs_queued.connect(self._jobs_queued)

@@ -200,6 +200,18 @@ class QtShotActions(QObject):
             self.jobs_queued.emit(jobs)
         return jobs
 
+    def reroll(self, shot_id: int, take_number: int, window: int) -> list[JobInfo]:
+        """A new take of a long shot keeping windows 1..window-1 of ``take_number``."""
+        job = self._run(
+            lambda: self.host.gen.reroll(shot_id, window, EngineChoice(), take=take_number)
+        )
+        return self._queued([job]) if job else []
+
+    def rerender(self, shot_id: int, take_number: int) -> list[JobInfo]:
+        """Render a draft take again at full quality with the same seed."""
+        job = self._run(lambda: self.host.gen.rerender(shot_id, take_number))
+        return self._queued([job]) if job else []
+
     def _run(self, fn: Any) -> Any:
         """Commit pending edits, run ``fn``, show any error; None on error."""
         if self.host.svc is None or self.host.gen is None:

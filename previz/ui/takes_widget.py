@@ -15,6 +15,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -47,6 +48,8 @@ class TakesWidget(QWidget):
     take_activated = Signal(int)  # take id: show it in the player
     compare_requested = Signal(int, int)
     import_requested = Signal(int, str)  # shot id, file
+    reroll_requested = Signal(int, int, int)  # shot id, take number, window (1-based)
+    rerender_requested = Signal(int, int)  # shot id, take number of a draft
 
     def __init__(self, thumbs: ThumbnailCache | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,6 +101,17 @@ class TakesWidget(QWidget):
         self.btn_import = QPushButton("Import…")
         self.btn_import.setToolTip("Import a video or a still image as a new take")
         self.btn_import.clicked.connect(self._import_clicked)
+        # A long take's windows: re-roll from any of them (keeps the windows before it).
+        self.windows = QComboBox()
+        self.windows.setToolTip("The windows this long take was made in")
+        self.btn_reroll = QPushButton("Re-roll from here")
+        self.btn_reroll.setToolTip(
+            "A new take that keeps the windows before this one and remakes the rest"
+        )
+        self.btn_reroll.clicked.connect(self._reroll_clicked)
+        self.btn_rerender = QPushButton("Render full quality")
+        self.btn_rerender.setToolTip("Re-render this draft at full quality with the same seed")
+        self.btn_rerender.clicked.connect(self._rerender_clicked)
         self.notes = QLineEdit()
         self.notes.setPlaceholderText("Notes on this take")
         self.notes.editingFinished.connect(self._notes_done)
@@ -117,6 +131,13 @@ class TakesWidget(QWidget):
         lay.addWidget(self.title)
         lay.addWidget(self.list, 1)
         lay.addLayout(row1)
+        self.long_row = QWidget()
+        lrow = QHBoxLayout(self.long_row)
+        lrow.setContentsMargins(0, 0, 0, 0)
+        lrow.addWidget(self.windows, 1)
+        lrow.addWidget(self.btn_reroll)
+        lrow.addWidget(self.btn_rerender)
+        lay.addWidget(self.long_row)
         lay.addWidget(self.notes)
         lay.addLayout(row2)
         self._update_buttons()
@@ -275,7 +296,34 @@ class TakesWidget(QWidget):
         for n, b in enumerate(self.stars, start=1):
             b.setText("★" if t and t.rating >= n else "☆")
         self.btn_circle.setChecked(bool(t and t.circled))
+        self._load_windows(t)
         self._update_buttons()
+
+    def _load_windows(self, t: TakeInfo | None) -> None:
+        windows = (t.recipe.get("windows") or []) if t else []
+        fps = float(t.fps) if t else 24.0
+        self.windows.blockSignals(True)
+        self.windows.clear()
+        for i, w in enumerate(windows, start=1):
+            a, b = w["start"] / fps, w["end"] / fps
+            self.windows.addItem(f"Window {i}: {a:.1f}–{b:.1f} s  {w.get('prompt', '')[:40]}")
+        self.windows.blockSignals(False)
+        long_take = len(windows) > 1
+        draft = bool(t and t.recipe.get("draft"))
+        self.windows.setVisible(long_take)
+        self.btn_reroll.setVisible(long_take)
+        self.btn_rerender.setVisible(draft)
+        self.long_row.setVisible(long_take or draft)
+
+    def _reroll_clicked(self) -> None:
+        t = self.current_take()
+        if t is not None and self.shot_id is not None and self.windows.count() > 1:
+            self.reroll_requested.emit(self.shot_id, t.number, self.windows.currentIndex() + 1)
+
+    def _rerender_clicked(self) -> None:
+        t = self.current_take()
+        if t is not None and self.shot_id is not None:
+            self.rerender_requested.emit(self.shot_id, t.number)
 
     def _update_buttons(self) -> None:
         t = self.current_take()
