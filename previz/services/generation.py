@@ -77,9 +77,7 @@ class Generation:
         used = [e for e in self.svc.elements() if e.name in exp.used]
         labels = [e.name for e in used if e.kind in ("character", "prop")]
         references = [e.image for e in used if e.image and e.kind != "style"]
-        seed = choice.seed
-        if seed is None:
-            seed = self._locked_seed(shot)
+        seed = choice.seed if choice.seed is not None else shot.seed
         if seed is None:
             seed = random.SystemRandom().randrange(0, 2**31)
         engine = choice.engine or settings.default_engine or "animatic"
@@ -126,16 +124,6 @@ class Generation:
         if full:
             payload["steps"] = max(DRAFT_MIN_STEPS, full // DRAFT_STEP_DIVISOR)
         payload["draft"] = True
-
-    def _locked_seed(self, shot: ShotInfo) -> int | None:
-        from sqlalchemy import select
-
-        from previz.store import db, schema
-
-        with db.read(self.svc.engine) as conn:
-            return conn.execute(
-                select(schema.shots.c.seed).where(schema.shots.c.id == shot.id)
-            ).scalar()
 
     def _source(self, take: TakeInfo) -> dict[str, Any]:
         return {"take_id": take.id}

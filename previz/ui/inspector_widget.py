@@ -44,16 +44,6 @@ ENGINES = ("animatic", "diffusers")
 TEXT_FIELDS = ("prompt", "negative_prompt", "dialogue", "notes", "camera_notes", "scene")
 
 
-def locked_seed(svc: Any, shot: ShotInfo) -> int | None:
-    """The shot's locked seed (None when each take draws a new one)."""
-    if hasattr(shot, "seed"):
-        return shot.seed  # type: ignore[attr-defined]
-    from previz.services.generation import Generation
-
-    # ShotInfo does not carry the seed yet; Generation reads it for its own use.
-    return Generation(svc)._locked_seed(shot)
-
-
 class _NotesEdit(QPlainTextEdit):
     """Multi-line text that commits on focus out and Ctrl+Enter."""
 
@@ -298,7 +288,7 @@ class ShotInspectorWidget(QWidget):
                     self.duration.setValue(shot.duration_frames)
             self._update_duration_info()
             if "seed" not in self._dirty and self.svc is not None:
-                seed = locked_seed(self.svc, shot)
+                seed = shot.seed
                 with QSignalBlocker(self.seed), QSignalBlocker(self.seed_lock):
                     self.seed_lock.setChecked(seed is not None)
                     shown = seed

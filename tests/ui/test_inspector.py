@@ -115,7 +115,7 @@ def test_seed_lock_and_bad_input(qtbot, new_project, open_window) -> None:
     ins = w.inspector
     ins.seed.setValue(1234)
     ins.seed_lock.setChecked(True)
-    assert w.gen._locked_seed(w.svc.shots()[0]) == 1234
+    assert w.svc.shots()[0].seed == 1234  # locked in the project, not just the widget
     assert ins.engine_choice().seed == 1234
     # duration must be a positive number of frames: the spin box cannot go below 1
     ins.duration.setValue(0)
