@@ -56,6 +56,8 @@ class ShotInfo:
     thumbnail: str | None  # relative to the project folder
     status: str  # empty | done | queued | generating | failed
     seed: int | None = None  # the locked seed, or None for a new one each take
+    transition_kind: str = "cut"  # the cut into this shot from the previous one
+    transition_frames: int = 0
 
     @property
     def label(self) -> str:

@@ -85,7 +85,7 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
                         )
                     segs.append(Segment(path, s.start, s.end))
                 segments = tuple(segs)
-            kind, frames = _shot_transition(svc, shot.id)
+            kind, frames = shot.transition_kind, shot.transition_frames
             items.append(
                 ShotItem(
                     label=shot.label,
@@ -122,19 +122,6 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
 
 def _at_rate(frames: int, src: Fraction, dst: Fraction) -> int:
     return max(1, int(Fraction(frames) * dst / src + Fraction(1, 2)))
-
-
-def _shot_transition(svc: ProjectService, shot_id: int) -> tuple[str, int]:
-    from sqlalchemy import select
-
-    from previz.store import db, schema
-
-    S = schema.shots
-    with db.read(svc.engine) as conn:
-        row = conn.execute(
-            select(S.c.transition_kind, S.c.transition_frames).where(S.c.id == shot_id)
-        ).one()
-    return str(row[0]), int(row[1])
 
 
 def reel_options(req: ExportRequest):  # type: ignore[no-untyped-def]

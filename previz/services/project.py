@@ -442,6 +442,8 @@ class ProjectService:
                     thumbnail=r["sel_thumb"],
                     status=status,
                     seed=r["seed"],
+                    transition_kind=r["transition_kind"],
+                    transition_frames=r["transition_frames"],
                 )
             )
         return out

@@ -172,3 +172,15 @@ def test_image_to_video_from_the_cli(tmp_path: Path) -> None:
     bad = previz("generate", d, "0010", "--image", tmp_path / "missing.png", check=False)
     assert bad.returncode == 1 and "does not exist" in bad.stderr
     assert os.path.exists(d / t["segments"][0]["path"])
+
+
+def test_a_dissolve_stored_on_a_cut_shortens_the_reel_by_its_length(tmp_path: Path) -> None:
+    d = tmp_path / "Dissolve.previz"
+    pj("new", d, "--size", "320x176")
+    pj("shot", "add", d, "--prompt", "WIDE, day", "--duration", "24f")
+    pj("shot", "add", d, "--prompt", "CU, night", "--duration", "24f", "--transition",
+       "dissolve:8f")
+    pj("generate", d, "--all", "--seed", "2")
+    out = pj("export", d, "--out", tmp_path / "r.mp4")
+    assert out["reel"]["frames"] == 24 + 24 - 8
+    assert probe(tmp_path / "r.mp4")[0] == 40

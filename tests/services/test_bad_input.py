@@ -113,3 +113,14 @@ def test_seed_lock_and_unlock(project: ProjectService) -> None:
     assert project.unlock_seed(shot.id).seed is None
     project.undo()
     assert project.shot(shot.id).seed == 77
+
+
+def test_a_shot_carries_the_transition_into_it(project: ProjectService) -> None:
+    project.add_shot(prompt="a")
+    b = project.add_shot(prompt="b")
+    project.edit_shot(b.id, transition_kind="dissolve", transition_frames=12)
+    shots = project.shots()
+    assert [(s.transition_kind, s.transition_frames) for s in shots] == [
+        ("cut", 0),
+        ("dissolve", 12),
+    ]
