@@ -133,6 +133,13 @@ def main() -> None:
             f"raw sqlite3 read of the shot rows: {base * 1000:.1f} ms; ratio {ours / base:.1f}x"
         )
 
+        with ProjectService.open(folder) as svc:
+            last = svc.shots()[-1].id
+            one = timed(lambda: svc.shot(last), 21)
+            whole = timed(svc.shots, 7)
+        print(f"one shot with its index (what the app reads after each edit): {one * 1000:.1f} ms; "
+              f"the whole timeline: {whole * 1000:.1f} ms; ratio {whole / one:.0f}x")
+
         def cli() -> None:
             out = subprocess.run(
                 [sys.executable, "-m", "previz", "shot", "list", str(folder), "--json"],

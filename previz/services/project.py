@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -468,14 +468,21 @@ class ProjectService:
         with db.read(self.engine) as conn:
             names = {s.id: s.name for s in self._sequences(conn)}
             found = self._shot_infos(conn, S.c.id == shot_id, names)
-        if not found:
-            raise NotFound(f"shot id {shot_id} does not exist (it may have been deleted)")
-        # index is relative within its sequence; recompute it properly
-        info = found[0]
-        idx = next(i for i, s in enumerate(self.shots(info.sequence_id)) if s.id == shot_id)
-        from dataclasses import replace
-
-        return replace(info, index=idx)
+            if not found:
+                raise NotFound(f"shot id {shot_id} does not exist (it may have been deleted)")
+            info = found[0]
+            # its place among the sequence's live shots, in the order shots() lists them
+            pos = conn.execute(select(S.c.position).where(S.c.id == shot_id)).scalar_one()
+            index = conn.execute(
+                select(func.count())
+                .select_from(S)
+                .where(
+                    S.c.sequence_id == info.sequence_id,
+                    S.c.deleted_at.is_(None),
+                    (S.c.position < pos) | ((S.c.position == pos) & (S.c.id < shot_id)),
+                )
+            ).scalar_one()
+        return replace(info, index=int(index))
 
     def resolve_shot(self, ref: str | int) -> ShotInfo:
         """``SEQ/CODE`` or a bare ``CODE`` unique in the project (else a usage error listing all)."""
