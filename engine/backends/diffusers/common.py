@@ -219,6 +219,18 @@ class RunContext:
         if self.callback is not None:
             ProgressReporter(total, self.callback, stage=name)(step)
 
+    def begin_decode(self) -> Any:
+        """The last cancel check before the VAE runs; reports the stage, sets tiling as the
+        memory plan asks, and returns the VAE."""
+        self.cancel.raise_if_cancelled()
+        self.stage("decode")
+        vae = self.loaded.pipe.vae
+        if self.vae_tiling:
+            vae.enable_tiling()
+        else:
+            vae.disable_tiling()
+        return vae
+
     # -- inputs ----------------------------------------------------------------------------------
     def conditioning_frames(self, paths: Sequence[Path], what: str) -> list[np.ndarray]:
         """Lossless head/tail PNGs as RGB uint8, exactly (checked against the request's size)."""

@@ -340,14 +340,8 @@ class LTXAdapter(Adapter):
         import torch
         from diffusers.utils.torch_utils import randn_tensor
 
-        ctx.cancel.raise_if_cancelled()
-        ctx.stage("decode")
         pipe = ctx.loaded.pipe
-        vae = pipe.vae
-        if ctx.vae_tiling:
-            vae.enable_tiling()
-        else:
-            vae.disable_tiling()
+        vae = ctx.begin_decode()
         device = pipe._execution_device
         with torch.no_grad():
             lat = pipe._denormalize_latents(

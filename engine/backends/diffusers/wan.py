@@ -493,14 +493,8 @@ class WanAdapter(Adapter):
         """Strip reference-image frames, denormalise, decode with the (float32) VAE."""
         import torch
 
-        ctx.cancel.raise_if_cancelled()
-        ctx.stage("decode")
         pipe = ctx.loaded.pipe
-        vae = pipe.vae
-        if ctx.vae_tiling:
-            vae.enable_tiling()
-        else:
-            vae.disable_tiling()
+        vae = ctx.begin_decode()
         z = self.latent_channels
         with torch.no_grad():
             lat = latents[:, :, refs:].to(device=pipe._execution_device, dtype=vae.dtype)
