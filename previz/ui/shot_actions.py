@@ -192,6 +192,14 @@ class QtShotActions(QObject):
             cur = sel[-1]
         return cur
 
+    def _current_or_say(self) -> int | None:
+        """The shot to act on, or None after telling the user to select one."""
+        try:
+            return self._current()
+        except PrevizError as exc:
+            show_error(self.parent_widget, exc)
+            return None
+
     def _queued(self, jobs: list[JobInfo]) -> list[JobInfo]:
         self.last_jobs = jobs
         if jobs:
@@ -364,10 +372,8 @@ class QtShotActions(QObject):
         return self._queued(jobs) if jobs else []
 
     def image_to_video_dialog(self) -> None:
-        try:
-            sid = self._current()
-        except PrevizError as exc:
-            show_error(self.parent_widget, exc)
+        sid = self._current_or_say()
+        if sid is None:
             return
         path, _ = QFileDialog.getOpenFileName(
             self.parent_widget,
@@ -379,10 +385,8 @@ class QtShotActions(QObject):
             self.image_to_video(sid, path)
 
     def import_dialog(self) -> None:
-        try:
-            sid = self._current()
-        except PrevizError as exc:
-            show_error(self.parent_widget, exc)
+        sid = self._current_or_say()
+        if sid is None:
             return
         from previz.ui.takes_widget import TakesWidget
 
