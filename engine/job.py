@@ -131,7 +131,10 @@ def run_job(
     timings.update({"generate_and_encode_s": t1 - t0, "finish_s": t2 - t1, "job_s": t2 - t0})
     recipe = dict(result.recipe)
     if matcher is not None:
-        recipe["color_match"] = matcher.describe()
+        recipe["color_match"] = {
+            **matcher.describe(),
+            "reference_frames": [str(p) for p in prepared.color_reference],
+        }
     result = GenerationResult(
         frames=result.frames,
         width=result.width,
