@@ -33,10 +33,6 @@ def _project(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return ProjectService.open(args.dir)
 
 
-def _fps_of(svc, seq) -> Any:  # type: ignore[no-untyped-def]
-    return svc.sequence(seq).fps
-
-
 def _duration(text: str | None, fps) -> int | None:  # type: ignore[no-untyped-def]
     if text is None:
         return None

@@ -22,7 +22,6 @@ _NTSC = {
     "119.88": Fraction(120000, 1001),
 }
 MAX_FPS = Fraction(240)
-DEFAULT_START_TC_HOURS = 1  # sequences start at 01:00:00:00
 
 
 def parse_rate(text: str | int | Fraction) -> Fraction:

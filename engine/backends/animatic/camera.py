@@ -61,10 +61,6 @@ class CameraPose:
         up = np.cross(forward, right)
         return np.stack([right, up, forward])
 
-    def to_camera(self, points: np.ndarray) -> np.ndarray:
-        """World points (..., 3) -> camera coordinates (x right, y up, z forward)."""
-        return (points - self.position) @ self.basis().T
-
 
 def _smooth_noise(rng: np.random.Generator, n: int = 4) -> tuple[np.ndarray, ...]:
     freqs = rng.uniform(0.4, 2.6, n)
@@ -134,10 +130,6 @@ class CameraRig:
 
         rng = np.random.default_rng([seed & 0xFFFFFFFF, 7])
         self._shake = [_smooth_noise(rng) for _ in range(6)]
-
-    @property
-    def max_roll(self) -> float:
-        return abs(self.spec.dutch_deg) + (1.2 if self.spec.handheld else 0.0)
 
     def pose(self, t: float) -> CameraPose:
         spec = self.spec

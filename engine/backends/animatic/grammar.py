@@ -39,8 +39,6 @@ SHOT_SIZES: dict[str, float] = {
     "extreme_close_up": 0.2,
 }
 
-MOVE_KINDS = ("pan", "tilt", "dolly", "truck", "crane", "zoom", "orbit")
-
 
 @dataclass(frozen=True)
 class CameraMove:

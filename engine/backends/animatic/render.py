@@ -106,11 +106,6 @@ class _View:
             du, dv = self.cr * du + self.sr * dv, -self.sr * du + self.cr * dv
         return np.stack([self.cx + du, self.cy + dv], axis=-1)
 
-    def rotate(self, u: float, v: float) -> tuple[float, float]:
-        """An unrolled pixel position, rolled."""
-        du, dv = u - self.cx, v - self.cy
-        return (self.cx + self.cr * du + self.sr * dv, self.cy - self.sr * du + self.cr * dv)
-
     def polygon(self, world: np.ndarray) -> np.ndarray | None:
         """Projected, clipped polygon in fixed-point pixels, or None if not visible."""
         return self.polygon_cam(self.cam(world))
@@ -751,9 +746,3 @@ def _tint(colour, light: Light, *, tint: bool = True) -> tuple[float, float, flo
     if not tint:
         return tuple(float(c) for c in colour)
     return tuple(float(c) * k for c, k in zip(colour, light.tint, strict=True))
-
-
-def render_spec(spec: ShotSpec, width: int, height: int, seed: int, times) -> list[np.ndarray]:
-    """Convenience: frames of `spec` at `times` (for tests and tools)."""
-    r = ShotRenderer(spec, width, height, seed)
-    return [r.frame_at(float(t)) for t in times]
