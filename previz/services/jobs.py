@@ -218,7 +218,7 @@ class JobQueue:
             if rootp == jobs_dir:
                 for d in list(dirs):
                     jid = d.removeprefix("job-")
-                    if not (jid.isdigit() and int(jid) in live_jobs):
+                    if not (jid.isdigit() and int(jid) in live_jobs) and not _recent(rootp / d):
                         shutil.rmtree(rootp / d, ignore_errors=True)
                         removed.append(rel(self.folder, rootp / d))
                 dirs.clear()

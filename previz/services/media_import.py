@@ -21,6 +21,7 @@ from previz.core.time import check_duration
 from previz.core.values import SegmentInfo, TakeInfo
 from previz.services.project import ProjectService, _check_image
 from previz.services.takes import NEW, NewTake, install_take
+from previz.store.folder import JOBS_TMP, new_uid
 
 STILL_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
@@ -76,7 +77,8 @@ def import_take(svc: ProjectService, shot: int | str, path: str | Path) -> TakeI
     if not src.is_file():
         raise InvalidInput(f"file {src} does not exist")
     still = src.suffix.lower() in STILL_SUFFIXES
-    scratch = svc.folder / "media" / ".jobs" / f"import-{src.stem[:20]}-{id(src):x}"
+    # a scratch folder of its own; the sweep leaves a folder this new alone
+    scratch = svc.folder / JOBS_TMP / f"import-{new_uid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     writer = ClipWriter(
         scratch, seq.width, seq.height, seq.fps, expected_frames=info.duration_frames

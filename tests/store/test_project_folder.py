@@ -131,3 +131,23 @@ def test_rolling_backup_and_integrity(project: ProjectService) -> None:
     for _ in range(db.BACKUPS_KEPT + 2):
         db.backup(project.engine, project.folder)
     assert len(db.backups(project.folder)) == db.BACKUPS_KEPT
+
+
+def test_sweep_spares_a_scratch_folder_another_process_just_started(
+    project: ProjectService,
+) -> None:
+    import os
+    import time
+
+    fresh = project.folder / "media" / ".jobs" / "import-abc"
+    fresh.mkdir(parents=True)
+    (fresh / "clip.mp4").write_bytes(b"being written")
+    stale = project.folder / "media" / "takes" / "old" / "clip.mp4"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"orphan")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    project.store.lock.acquire()
+    removed = JobQueue(project).sweep()
+    assert "media/takes/old/clip.mp4" in removed and not stale.exists()
+    assert (fresh / "clip.mp4").exists()
