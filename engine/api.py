@@ -53,6 +53,8 @@ __all__ = [
     "GenerationRequest",
     "GenerationResult",
     "ImageToVideo",
+    "LONG_SHOT",
+    "LongShot",
     "Loop",
     "PinnedImage",
     "ProgressEvent",
@@ -60,6 +62,7 @@ __all__ = [
     "Remix",
     "RequestError",
     "SegmentRef",
+    "ShotWindow",
     "TextToVideo",
     "UnknownEngine",
     "UnsupportedOperation",
@@ -80,6 +83,9 @@ MAX_SIDE = 4096
 MAX_FPS = 240
 
 OPERATIONS = frozenset({"text_to_video", "image_to_video", "extend", "bridge", "remix", "loop"})
+# A whole long shot in one call, for engines with a long-video pipeline (see `LongShot`); not
+# one of OPERATIONS: an engine that lists it in its capabilities has such a pipeline.
+LONG_SHOT = "long"
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,12 +275,8 @@ class GenerationRequest:
             object.__setattr__(self, "labels", (self.labels,))
         else:
             object.__setattr__(self, "labels", tuple(self.labels))
-        object.__setattr__(
-            self, "color_reference", tuple(Path(p) for p in self.color_reference)
-        )
-        object.__setattr__(
-            self, "reference_images", tuple(Path(p) for p in self.reference_images)
-        )
+        object.__setattr__(self, "color_reference", tuple(Path(p) for p in self.color_reference))
+        object.__setattr__(self, "reference_images", tuple(Path(p) for p in self.reference_images))
 
     @classmethod
     def for_source(cls: type[_R], source: ClipSource, /, **fields: Any) -> _R:
@@ -396,6 +398,59 @@ class Loop(GenerationRequest):
 
     def conditioning(self) -> dict[str, Any]:
         return {"source": self.source.describe()} if self.source is not None else {}
+
+
+@dataclass(frozen=True)
+class ShotWindow:
+    """One window of a long shot: frames [start, end) of the shot and their prompt."""
+
+    start: int
+    end: int
+    prompt: str
+
+    def describe(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "prompt": self.prompt}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LongShot(GenerationRequest):
+    """A shot longer than one model window, made in ONE call by an engine's long-video pipeline.
+
+    `windows` cover frames 0..num_frames without gaps; each gives its stretch's prompt, and the
+    job cuts the output at their boundaries into one clip per window (the take's segments, so a
+    window can later be re-rolled). With `color_match`, windows after the first are held to the
+    first window's tail colour and exposure, as chained long shots are. Engines without such a
+    pipeline do not list ``"long"`` in their capabilities; the app chains windows instead.
+    """
+
+    operation: ClassVar[str] = LONG_SHOT
+    windows: tuple[ShotWindow, ...]
+    color_match: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        wins = tuple(
+            w if isinstance(w, ShotWindow) else ShotWindow(int(w[0]), int(w[1]), str(w[2]))
+            for w in self.windows
+        )
+        object.__setattr__(self, "windows", wins)
+        if not wins:
+            raise RequestError("a long shot needs at least one window")
+        at = 0
+        for w in wins:
+            if w.start != at or w.end <= w.start:
+                raise RequestError(
+                    f"long-shot windows must follow each other from frame 0 without gaps "
+                    f"(a window runs {w.start}-{w.end})"
+                )
+            at = w.end
+        if at != self.num_frames:
+            raise RequestError(
+                f"long-shot windows end at frame {at}, not at the shot's {self.num_frames} frames"
+            )
+
+    def recipe_fields(self) -> dict[str, Any]:
+        return {"windows": [w.describe() for w in self.windows], "color_match": self.color_match}
 
 
 def with_seed(request: _R, seed: int) -> _R:
@@ -685,6 +740,8 @@ def validate(request: GenerationRequest, capabilities: Capabilities, engine: str
             f"of {caps.min_side} pixels"
         )
     limit = caps.max_frames_at(request.fps)
+    if isinstance(request, LongShot):  # one call, many windows: only the library-wide limit
+        limit = math.floor(MAX_SECONDS * request.fps)
     if request.num_frames > limit:
         raise RequestError(
             f"{request.num_frames} frames is more than {who} makes in one generation "

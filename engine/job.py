@@ -23,12 +23,13 @@ from engine.api import (
     FrameSink,
     GenerationRequest,
     GenerationResult,
+    LongShot,
     ProgressCallback,
     RequestError,
 )
 from engine.media import ClipFiles, ClipWriter
 
-__all__ = ["FAULTS", "JobOutput", "run_job"]
+__all__ = ["FAULTS", "JobOutput", "run_job", "window_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,101 @@ FAULTS = frozenset(
 
 @dataclass(frozen=True)
 class JobOutput:
-    """A finished job: the files written in out_dir and the engine's result (with the recipe)."""
+    """A finished job: the files written in out_dir and the engine's result (with the recipe).
+
+    A `LongShot` job writes one clip per window in ``out_dir/wNN``: `windows` holds their files
+    (paths relative to each window's folder) and `files` is the last window's.
+    """
 
     files: ClipFiles
     result: GenerationResult
+    windows: tuple[ClipFiles, ...] = ()
+    window_recipes: tuple[dict[str, Any], ...] = ()
+
+
+def window_dir(index: int) -> str:
+    """The folder, inside a job's out_dir, of window ``index`` (0-based) of a long shot."""
+    return f"w{index:02d}"
+
+
+class _WindowWriters:
+    """The sink of a `LongShot` job: one `ClipWriter` per window (``out_dir/wNN``), switched at
+    the window boundaries; with colour matching, windows after the first are held to the first
+    window's lossless tail (as chained windows are)."""
+
+    def __init__(self, out_dir: Path, request: LongShot, head_tail_k: int) -> None:
+        self.out_dir = out_dir
+        self.request = request
+        self.k = head_tail_k
+        self.index = -1
+        self.count = 0
+        self.files: list[ClipFiles] = []
+        self.recipes: list[dict[str, Any]] = []
+        self.reference: tuple[Path, ...] = ()
+        self._writer: ClipWriter | None = None
+        self._sink: FrameSink | None = None
+        self._matcher: Any = None
+        self._next()
+
+    def _next(self) -> None:
+        self._finish_window()
+        self.index += 1
+        w = self.request.windows[self.index]
+        r = self.request
+        self._writer = ClipWriter(
+            self.out_dir / window_dir(self.index),
+            r.width,
+            r.height,
+            r.fps,
+            self.k,
+            expected_frames=w.end - w.start,
+        )
+        self._sink, self._matcher = self._writer, None
+        if self.reference:
+            from engine.color import ColorMatchSink, stats_of_files
+
+            self._matcher = ColorMatchSink(self._writer, stats_of_files(self.reference))
+            self._sink = self._matcher
+
+    def _finish_window(self) -> None:
+        if self._writer is None:
+            return
+        files = self._writer.close()
+        d = self.out_dir / window_dir(self.index)
+        recipe: dict[str, Any] = {"window": self.index, "frames": files.num_frames}
+        if self._matcher is not None:
+            recipe["color_match"] = {
+                **self._matcher.describe(),
+                "reference_frames": [str(p.relative_to(self.out_dir)) for p in self.reference],
+            }
+        if self.index == 0 and self.request.color_match:
+            self.reference = tuple(d / p for p in files.tail)
+        self.files.append(files)
+        self.recipes.append(recipe)
+        self._writer = None
+
+    def write(self, frame: np.ndarray) -> None:
+        if self.count == self.request.windows[self.index].end:
+            self._next()
+        assert self._sink is not None
+        self._sink.write(frame)
+        self.count += 1
+
+    def close(self) -> tuple[ClipFiles, ...]:
+        if self.count != self.request.num_frames:
+            raise RequestError(
+                f"the engine made {self.count} frames of a {self.request.num_frames}-frame shot"
+            )
+        self._finish_window()
+        return tuple(self.files)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+        import shutil
+
+        for i in range(self.index + 1):
+            shutil.rmtree(self.out_dir / window_dir(i), ignore_errors=True)
 
 
 class _FaultySink:
@@ -100,6 +192,8 @@ def run_job(
     """
     out_dir = Path(out_dir)
     prepared, notes = engine.prepare(request)
+    if isinstance(prepared, LongShot):
+        return _run_long_job(engine, prepared, notes, out_dir, progress, cancel, debug, head_tail_k)
     writer = ClipWriter(
         out_dir,
         prepared.width,
@@ -145,3 +239,41 @@ def run_job(
         notes=result.notes,
     )
     return JobOutput(files=files, result=result)
+
+
+def _run_long_job(
+    engine: Engine,
+    prepared: LongShot,
+    notes: list[str],
+    out_dir: Path,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+    debug: Mapping[str, Any] | None,
+    head_tail_k: int,
+) -> JobOutput:
+    """A `LongShot` in one engine call, cut into one clip per window."""
+    writers = _WindowWriters(out_dir, prepared, head_tail_k)
+    sink: FrameSink = _FaultySink(writers, debug) if debug else writers
+    try:
+        t0 = time.perf_counter()
+        result = engine.generate(prepared, sink, progress, cancel, notes=notes)
+        t1 = time.perf_counter()
+        windows = writers.close()
+        t2 = time.perf_counter()
+    except BaseException:
+        writers.abort()
+        raise
+    timings = dict(result.timings)
+    timings.update({"generate_and_encode_s": t1 - t0, "finish_s": t2 - t1, "job_s": t2 - t0})
+    result = GenerationResult(
+        frames=result.frames,
+        width=result.width,
+        height=result.height,
+        fps=result.fps,
+        recipe=dict(result.recipe),
+        timings=timings,
+        notes=result.notes,
+    )
+    return JobOutput(
+        files=windows[-1], result=result, windows=windows, window_recipes=tuple(writers.recipes)
+    )

@@ -36,6 +36,7 @@ def _choice(a: argparse.Namespace):  # type: ignore[no-untyped-def]
         steps=a.steps,
         guidance=a.guidance,
         draft=getattr(a, "draft", False),
+        long_method=getattr(a, "long_method", None) or "",
     )
 
 
@@ -330,6 +331,13 @@ def register(add: Any) -> None:
         dest="no_color_match",
         action="store_true",
         help="do not match each window's colour and exposure to the first window",
+    )
+    ls.add_argument(
+        "--long-method",
+        dest="long_method",
+        choices=("auto", "chain", "pipeline"),
+        help="how a long shot is made: the model's long-video pipeline in one call (LTX-Video), "
+        "chained windows, or auto: the pipeline where the model has one (default: your setting)",
     )
     add_engine_options(sp)
 

@@ -39,7 +39,16 @@ class EngineChoice:
     steps: int | None = None
     guidance: float | None = None
     draft: bool = False  # a cheap preview: half size, fewer steps; re-render it later in full
+    long_method: str = ""  # long shots: "auto" | "chain" | "pipeline"; "" = the app setting
 
+
+LONG_METHODS = ("auto", "chain", "pipeline")
+METHOD_TEXT = {
+    "chain": "chained windows, each conditioned on the previous window's lossless tail, "
+    "colour-matched to the first window",
+    "pipeline": "one call of the model's long-video pipeline (sliding windows in latent space), "
+    "cut into windows, colour-matched to the first window",
+}
 
 DRAFT_SCALE = Fraction(1, 2)
 DRAFT_STEP_DIVISOR = 4
@@ -99,6 +108,7 @@ class Generation:
             "labels": labels,
             "reference_images": references,
             "options": {"speed": dict(settings.speed)} if engine == "diffusers" else {},
+            "long_method": choice.long_method or settings.long_method or "auto",
         }
         if choice.draft:
             self._draftify(payload)
@@ -147,15 +157,18 @@ class Generation:
                         f"the {payload['engine']} engine cannot continue a window (extend), so it "
                         "cannot make a long shot in windows; shorten the shot or pick another engine"
                     )
-                first = payload["windows"][payload.get("reuse", {}).get("from", 0)]
-                request = self.build_request(
-                    dict(
-                        payload,
-                        op="generate",
-                        num_frames=first["end"] - first["start"],
-                        expanded_prompt=first["expanded"],
+                if payload.get("long_method") == "pipeline":
+                    request = self.long_request(payload)
+                else:
+                    first = payload["windows"][payload.get("reuse", {}).get("from", 0)]
+                    request = self.build_request(
+                        dict(
+                            payload,
+                            op="generate",
+                            num_frames=first["end"] - first["start"],
+                            expanded_prompt=first["expanded"],
+                        )
                     )
-                )
             else:
                 request = self.build_request(payload)
             validate(request, eng.capabilities, payload["engine"])
@@ -192,6 +205,7 @@ class Generation:
                     "image to video makes one window; shorten the shot or drop --image"
                 )
             base = dict(base, op="long", windows=windows, color_match=color_match)
+            base["long_method"] = self._long_method(base)
             return self._enqueue([dict(base, seed=base["seed"] + i) for i in range(count)])
         if images:
             pins = []
@@ -240,6 +254,57 @@ class Generation:
             raise _engine_error(exc) from None
         return caps.max_frames
 
+    def _long_method(self, payload: dict[str, Any]) -> str:
+        """ "chain" or "pipeline" for a long shot, from the choice and what the model has.
+
+        A re-roll from window k > 1 always chains: it continues window k-1 of the parent.
+        """
+        from engine.api import LONG_SHOT, EngineError
+        from engine.registry import get_engine
+
+        asked = payload.get("long_method") or "auto"
+        if asked not in LONG_METHODS:
+            raise InvalidInput(
+                f"unknown long-shot method {asked!r}; use one of: {', '.join(LONG_METHODS)}"
+            )
+        if asked == "chain" or payload.get("reuse", {}).get("from", 0) > 0:
+            return "chain"
+        try:
+            eng = get_engine(payload["engine"])
+            caps = eng.capabilities
+            if payload.get("model") and hasattr(eng, "capabilities_for"):
+                caps = eng.capabilities_for(payload["model"])
+        except EngineError as exc:
+            raise _engine_error(exc) from None
+        if LONG_SHOT in caps.operations:
+            return "pipeline"
+        if asked == "pipeline":
+            what = payload["engine"] + (
+                f" model {payload['model']}" if payload.get("model") else ""
+            )
+            raise InvalidInput(
+                f"the {what} has no long-video pipeline; use --long-method chain (or auto), or "
+                "pick an LTX-Video model"
+            )
+        return "chain"
+
+    def long_request(self, p: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """The one-call `LongShot` request of a long-shot payload (method "pipeline")."""
+        import dataclasses
+
+        from engine import api
+
+        first = p["windows"][0]
+        base = self.build_request(dict(p, op="generate", expanded_prompt=first["expanded"]))
+        common = {f.name: getattr(base, f.name) for f in dataclasses.fields(api.GenerationRequest)}
+        return api.LongShot(
+            windows=tuple(
+                api.ShotWindow(w["start"], w["end"], w["expanded"]) for w in p["windows"]
+            ),
+            color_match=bool(p.get("color_match", True)),
+            **common,
+        )
+
     def reroll(
         self,
         shot: int | str,
@@ -267,6 +332,7 @@ class Generation:
             seed=choice.seed,
             steps=choice.steps,
             guidance=choice.guidance,
+            long_method=choice.long_method,
         )
         base = self._base_payload(info, choice, prompt if prompt is not None else parent.prompt)
         if prompt is not None:
@@ -289,6 +355,7 @@ class Generation:
             fps=format_rate(parent.fps),
             reuse={"take_id": parent.id, "from": from_window - 1},
         )
+        base["long_method"] = self._long_method(base)
         return self._enqueue([base])[0]
 
     def window_source(self, take_id: int, index: int):  # type: ignore[no-untyped-def]
@@ -324,10 +391,12 @@ class Generation:
             seed=parent.seed,
             steps=choice.steps,
             guidance=choice.guidance,
+            long_method=choice.long_method,
         )
         base = self._base_payload(info, full, parent.prompt)
         if parent.operation == "long":
             base = dict(base, op="long", windows=parent.recipe["windows"])
+            base["long_method"] = self._long_method(base)
         else:
             base = dict(base, op="generate")
         base["rerender_of"] = parent.id
@@ -522,10 +591,17 @@ class Generation:
             )
         raise InvalidInput(f"unknown operation {op!r}")
 
-    def new_long_take(self, p: dict[str, Any], made: list[tuple[int, Any, Any]]) -> NewTake:
+    def new_long_take(
+        self,
+        p: dict[str, Any],
+        made: list[tuple[int, Any, Any]],
+        call_recipe: dict[str, Any] | None = None,
+    ) -> NewTake:
         """The take of a long shot: reused windows of the parent, then the windows just made.
 
-        ``made`` is (window index, ClipFiles relative to scratch/wNN, result) per new window.
+        ``made`` is (window index, ClipFiles relative to scratch/wNN, result) per new window;
+        ``call_recipe`` is the recipe of the one long-video pipeline call that made them all
+        (method "pipeline"), else None (chained windows, one recipe each).
         """
         segments: list[SegmentInfo] = []
         head: tuple[str, ...] = ()
@@ -551,7 +627,11 @@ class Generation:
         last_files = made[-1][1]
         tail = tuple(NEW + f"w{made[-1][0]:02d}/" + str(x) for x in last_files.tail)
         last = made[-1][2]
-        windows = [dict(w) for w in p["windows"]]
+        # the windows as made (an engine may have snapped a window to its frame rule)
+        windows, at = [], 0
+        for w, seg in zip(p["windows"], segments, strict=True):
+            windows.append(dict(w, start=at, end=at + seg.end - seg.start))
+            at += seg.end - seg.start
         recipe = {
             "engine": p["engine"],
             "model": p.get("model", ""),
@@ -563,10 +643,12 @@ class Generation:
             "rerolled_from_window": reuse["from"] + 1 if reuse else None,
             "draft": bool(p.get("draft")),
             "window_recipes": recipes,
-            "method": "chained windows, each conditioned on the previous window's lossless tail, "
-            "colour-matched to the first window",
+            "long_method": "pipeline" if call_recipe is not None else "chain",
+            "method": METHOD_TEXT["pipeline" if call_recipe is not None else "chain"],
             "parents": [pid for pid, _ in parents],
         }
+        if call_recipe is not None:
+            recipe["call"] = call_recipe
         return NewTake(
             operation="long",
             engine=p["engine"],

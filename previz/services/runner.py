@@ -191,8 +191,12 @@ class JobRunner:
             scratch = self.queue.scratch_dir(job.id)
             if p["op"] == "long":
                 new = self._run_long(p, scratch, on_event, token)
+                how = (
+                    "one long-video call" if new.recipe["long_method"] == "pipeline" else "chained"
+                )
                 summary = (
-                    f"{new.recipe['windows'][-1]['end']} frames in {len(new.segments)} windows"
+                    f"{new.recipe['windows'][-1]['end']} frames in {len(new.segments)} windows "
+                    f"({how})"
                 )
             else:
                 request = self.gen.build_request(p)
@@ -227,6 +231,8 @@ class JobRunner:
         windows = p["windows"]
         reuse = p.get("reuse")
         start = reuse["from"] if reuse else 0
+        if p.get("long_method") == "pipeline" and start == 0:
+            return self._run_long_call(p, scratch, on_event, token)
         prev = None
         ref: tuple[Any, ...] = ()
         if reuse and start > 0:
@@ -235,10 +241,17 @@ class JobRunner:
                 ref = self.gen.window_source(reuse["take_id"], 0).tail
         total = sum(w["end"] - w["start"] for w in windows[start:])
         done_frames = 0
+        # where the next window starts in the shot: an engine may make a window a few frames
+        # longer than planned (a first window snapped to the model's frame rule); the window
+        # after it then makes that many fewer, so the take keeps the shot's length
+        at = windows[start]["start"]
+        if reuse and start > 0:
+            parent = self.svc.take_by_id(reuse["take_id"])
+            at = sum(s.end - s.start for s in parent.segments[:start])
         made = []
         for k in range(start, len(windows)):
             w = windows[k]
-            n = w["end"] - w["start"]
+            n = max(1, w["end"] - at)
             common = dict(
                 p, op="generate", num_frames=n, expanded_prompt=w["expanded"], seed=p["seed"] + k
             )
@@ -289,7 +302,21 @@ class JobRunner:
             if not ref and p.get("color_match", True):
                 ref = prev.tail
             done_frames += n
+            at += int(out.files.num_frames)
         return self.gen.new_long_take(p, made)
+
+    def _run_long_call(self, p: dict[str, Any], scratch: Any, on_event: Any, token: Any) -> Any:
+        """Make a long shot in one call of the model's long-video pipeline; the job cuts its
+        output into one clip per window (scratch/wNN), as chained windows are stored."""
+        import dataclasses
+
+        request = self.gen.long_request(p)
+        out = self._run_in_worker(request, scratch, on_event, token, p["engine"])
+        made = [
+            (k, files, dataclasses.replace(out.result, recipe=dict(out.window_recipes[k])))
+            for k, files in enumerate(out.windows)
+        ]
+        return self.gen.new_long_take(p, made, call_recipe=dict(out.result.recipe))
 
     def _run_in_worker(
         self, request: Any, scratch: Any, on_event: Any, token: Any, engine: str

@@ -43,6 +43,9 @@ class AppSettings:
             "fp8": False,
         }
     )
+    # How a shot longer than one model window is made: "auto" (the model's long-video pipeline
+    # where it has one, else chained windows), "chain" or "pipeline" (see services.generation).
+    long_method: str = "auto"
     demo_shown: bool = False
 
     @property

@@ -28,6 +28,11 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 ENGINES = ("animatic", "diffusers")
 ATTENTION = ("", "native", "_native_cudnn", "_native_flash", "_native_efficient", "flash", "sage")
 STEP_CACHES = ("", "first_block")
+LONG_METHOD_TEXT = (
+    ("auto", "auto: the model's long-video pipeline where it has one"),
+    ("chain", "chained windows (each continues the last one's tail)"),
+    ("pipeline", "the long-video pipeline (LTX-Video models only)"),
+)
 
 
 class QtSettingsDialog(QDialog):
@@ -86,12 +91,20 @@ class QtSettingsDialog(QDialog):
         self.fp8 = QCheckBox("fp8 weights (low-VRAM cards; slightly lower quality)")
         self.fp8.setChecked(bool(speed.get("fp8")))
         form = QFormLayout(self)
+        self.long_method = QComboBox()
+        self.long_method.addItems([text for _, text in LONG_METHOD_TEXT])
+        keys = [k for k, _ in LONG_METHOD_TEXT]
+        self.long_method.setCurrentIndex(keys.index(s.long_method) if s.long_method in keys else 0)
+        self.long_method.setToolTip(
+            "How a shot longer than one model window is made; every long take records which"
+        )
         form.addRow("Model folders", frow)
         form.addRow("Device", self.device)
         form.addRow("Default engine", self.engine)
         form.addRow("Default model", self.model)
         form.addRow("New project fps", self.fps)
         form.addRow("New project size", self.size)
+        form.addRow("Long shots", self.long_method)
         form.addRow(QLabel("Speed (diffusers engine; recorded in every take)"))
         form.addRow("", self.compile)
         form.addRow("Attention", self.attention)
@@ -131,6 +144,7 @@ class QtSettingsDialog(QDialog):
         text = self.fps.currentText().strip()
         fresh.default_fps = text if "." in text else format_rate(rate)
         fresh.default_size = f"{w}x{h}"
+        fresh.long_method = LONG_METHOD_TEXT[self.long_method.currentIndex()][0]
         attention = self.attention.currentText()
         fresh.speed = {
             **fresh.speed,

@@ -141,6 +141,35 @@ def test_speed_levers_are_settings_that_reach_every_diffusers_request(qtbot) -> 
     assert again.fp8.isChecked() and again.attention.currentText() == "native"
 
 
+def test_the_long_shot_method_is_a_setting_that_reaches_generation(qtbot, tmp_path) -> None:
+    from previz.core.errors import InvalidInput
+    from previz.services.generation import EngineChoice, Generation
+    from previz.services.project import ProjectService
+    from previz.ui.settings_dialog import QtSettingsDialog
+
+    dlg = QtSettingsDialog()
+    qtbot.addWidget(dlg)
+    assert dlg.long_method.currentIndex() == 0  # auto
+    dlg.long_method.setCurrentIndex(2)  # the long-video pipeline, always
+    dlg.apply()
+    assert AppSettings.load().long_method == "pipeline"
+    svc = ProjectService.create(tmp_path / "L.previz", fps="24", size="128x72")
+    try:
+        shot = svc.add_shot(prompt="WIDE, a ferry", duration_frames=96)
+        # the built-in engine has no long-video pipeline: the user is told, nothing is queued
+        gen = Generation(svc)
+        with pytest.raises(InvalidInput, match="no long-video pipeline"):
+            gen.generate(shot.id, EngineChoice(engine="animatic"), window_frames=48)
+        assert gen.queue.list() == []
+        # told by name to chain, it chains whatever the setting says
+        [job] = gen.generate(
+            shot.id, EngineChoice(engine="animatic", long_method="chain"), window_frames=48
+        )
+        assert job.payload["long_method"] == "chain"
+    finally:
+        svc.close()
+
+
 def test_about_lists_versions_without_importing_torch(qtbot) -> None:
     from previz.ui.about_dialog import QtAboutDialog, versions
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.api import (
+    LONG_SHOT,
     OPERATIONS,
     Cancelled,
     CancelToken,
@@ -79,7 +80,9 @@ class DiffusersEngine(Engine):
 
     # What some model can do: the app checks requests against this before knowing the model;
     # `prepare` then checks them against the chosen model's own rules.
-    _caps = Capabilities(operations=frozenset(OPERATIONS), size_multiple=8, frame_modulus=1)
+    _caps = Capabilities(
+        operations=frozenset(OPERATIONS) | {LONG_SHOT}, size_multiple=8, frame_modulus=1
+    )
 
     def __init__(
         self,

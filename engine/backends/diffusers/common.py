@@ -70,6 +70,7 @@ OP_TEXT = {
     "bridge": "bridge",
     "remix": "remix",
     "loop": "loop",
+    "long": "a long shot in one call",
 }
 
 

@@ -15,6 +15,12 @@ run of ``8k+1`` frames, at `frame_index`, with a `strength`. Each operation is o
 - remix: the source frames as a video condition of strength ``1 - s`` with
   ``denoise_strength = s`` (the denoise starts from the source noised to level s).
 
+A long shot (`LongShot`, longer than one window) is made in one call of diffusers'
+`LTXI2VLongMultiPromptPipeline` over the same loaded models: sliding windows in latent space,
+each conditioned on the previous window's last 3 latent frames (24 frames, where chaining in pixels can pin only one frame of an 8-frame tail), blended across the
+overlap, AdaIN-normalised to the first window, with a prompt per window, and decoded once at the
+end (no VAE round trip per join). The app cuts its output into one clip per planned window.
+
 Distilled checkpoints run with their recommended schedule (8 steps, fixed timesteps) and no
 classifier-free guidance.
 """
@@ -29,10 +35,12 @@ from typing import Any
 import numpy as np
 
 from engine.api import (
+    LONG_SHOT,
     OPERATIONS,
     Bridge,
     Extend,
     ImageToVideo,
+    LongShot,
     Loop,
     Remix,
     TextToVideo,
@@ -44,6 +52,7 @@ from engine.backends.diffusers.common import (
     Window,
     pretrained_kwargs,
     read_source_frames,
+    window_length,
 )
 
 __all__ = ["DISTILLED_TIMESTEPS", "LTXAdapter"]
@@ -54,6 +63,12 @@ log = logging.getLogger(__name__)
 DISTILLED_TIMESTEPS = (1000.0, 993.0, 987.0, 981.0, 975.0, 909.0, 725.0, 0.03)
 DECODE_TIMESTEP = 0.05
 DECODE_NOISE_SCALE = 0.025
+# Long shots in one call: latent frames each pipeline window shares with the one before (3, the
+# pipeline's own default of 24 frames at LTX's 8x time compression), and its AdaIN pull
+# toward the first window.
+LONG_OVERLAP_LATENTS = 3
+LONG_ADAIN = 0.25
+LONG_PIPELINE = "LTXI2VLongMultiPromptPipeline"
 
 
 @dataclass(frozen=True)
@@ -126,7 +141,17 @@ class LTXAdapter(Adapter):
         return int(self._vae.get("latent_channels", 128))
 
     def operations(self) -> frozenset[str]:
-        return frozenset(OPERATIONS)
+        return frozenset(OPERATIONS) | {LONG_SHOT}
+
+    def capabilities_for(self, request: Any) -> Any:
+        import dataclasses
+
+        if isinstance(request, LongShot):
+            # any frame count up to the library's minute: the call makes 8k+1 frames in windows
+            # and the extra frames at the end are dropped
+            caps = self.capabilities()
+            return dataclasses.replace(caps, frame_modulus=1, frame_remainder=0, max_frames=None)
+        return super().capabilities_for(request)
 
     def defaults(self) -> tuple[int, float]:
         if self.distilled and (self.entry is None or self.entry.default_steps is None):
@@ -183,6 +208,8 @@ class LTXAdapter(Adapter):
         recipe: dict[str, Any] = {}
 
         # 1. Conditioning frames (lossless PNGs, never the MP4) and the window.
+        if isinstance(req, LongShot):
+            return self._long(ctx, req)
         if isinstance(req, TextToVideo):
             conds, window = [], Window(n, 0, n)
         elif isinstance(req, ImageToVideo):
@@ -235,6 +262,118 @@ class LTXAdapter(Adapter):
             }
         )
         return recipe
+
+    # -- long shots in one call -----------------------------------------------------------------
+    def long_tiles(self, req: LongShot) -> tuple[int, int, int, list[tuple[int, int]]]:
+        """The pipeline's plan: (frames made, tile frames, overlap frames, latent windows).
+
+        A tile is the shot's longest planned window plus the overlap (so the pipeline's
+        windows fall on the planned ones when those are equal), within the model's window.
+        """
+        t = self.temporal
+        length = window_length(req.num_frames, t)
+        longest = max(w.end - w.start for w in req.windows)
+        overlap = LONG_OVERLAP_LATENTS * t
+        tile = -(-longest // t) * t + overlap
+        tile = max(overlap + t, min(tile, (self.max_frames - 1) // t * t))
+        lat_len = (length - 1) // t + 1
+        tile_lat, ov_lat = tile // t, overlap // t
+        stride = max(tile_lat - ov_lat, 1)
+        windows, start = [], 0
+        while start < lat_len:  # as diffusers' split_into_temporal_windows
+            end = min(start + tile_lat, lat_len)
+            windows.append((start, end))
+            if end == lat_len:
+                break
+            start += stride
+        return length, tile, overlap, windows
+
+    def long_prompts(self, req: LongShot, tiles: list[tuple[int, int]], overlap: int) -> list[str]:
+        """Each pipeline window's prompt: the planned window where its new frames begin."""
+        t = self.temporal
+        prompts = []
+        for i, (s, _) in enumerate(tiles):
+            first_new = min(req.num_frames - 1, (s + (overlap // t if i else 0)) * t)
+            w = next(w for w in req.windows if w.start <= first_new < w.end)
+            prompts.append(w.prompt)
+        return prompts
+
+    def _long_pipeline(self, loaded: LoadedModel) -> Any:
+        """diffusers' long-video pipeline over the loaded models (no second copy of weights)."""
+        made = loaded.derived.get("long")
+        if made is None:
+            from diffusers import LTXEulerAncestralRFScheduler, LTXI2VLongMultiPromptPipeline
+
+            pipe = loaded.pipe
+            made = LTXI2VLongMultiPromptPipeline(
+                scheduler=LTXEulerAncestralRFScheduler.from_config(pipe.scheduler.config),
+                vae=pipe.vae,
+                text_encoder=pipe.text_encoder,
+                tokenizer=pipe.tokenizer,
+                transformer=pipe.transformer,
+            )
+            made.set_progress_bar_config(disable=True)
+            loaded.derived["long"] = made
+        return made
+
+    def _long(self, ctx: RunContext, req: LongShot) -> dict[str, Any]:
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import linear_quadratic_schedule
+
+        length, tile, overlap, tiles = self.long_tiles(req)
+        prompts = self.long_prompts(req, tiles, overlap)
+        steps, guidance = int(req.steps or self.defaults()[0]), float(req.guidance or 0.0)
+        if self.distilled and steps == len(DISTILLED_TIMESTEPS):
+            sigmas = [x / 1000.0 for x in DISTILLED_TIMESTEPS]
+        else:
+            sigmas = [float(x) for x in linear_quadratic_schedule(steps)]
+        sigmas.append(0.0)  # the pipeline runs to the terminal sigma it is given
+        pipe = self._long_pipeline(ctx.loaded)
+        p, _ = self._patch
+        lh, lw = req.height // self.spatial // p, req.width // self.spatial // p
+        callback = _TiledSteps(ctx, [e - s for s, e in tiles], steps, (lh, lw))
+        ctx.cancel.raise_if_cancelled()
+        out = pipe(
+            prompt=prompts[0],
+            negative_prompt=req.negative_prompt or None,
+            prompt_segments=[
+                {"start_window": i, "end_window": i, "text": text} for i, text in enumerate(prompts)
+            ],
+            height=req.height,
+            width=req.width,
+            num_frames=length,
+            frame_rate=float(req.fps),
+            guidance_scale=guidance,
+            sigmas=sigmas,
+            generator=ctx.generator(),
+            seed=None,  # one CPU generator for every window: the same frames on any device
+            temporal_tile_size=tile,
+            temporal_overlap=overlap,
+            adain_factor=LONG_ADAIN,
+            skip_steps_sigma_threshold=None,
+            output_type="latent",
+            callback_on_step_end=callback,
+            # "latents" there is the whole shot's starting noise; the window being denoised is
+            # "latents_packed"
+            callback_on_step_end_tensor_inputs=["latents_packed"],
+        )
+        video = self._decode(ctx, out.frames)
+        ctx.write(video, Window(length, 0, req.num_frames))
+        return {
+            "long_pipeline": {
+                "pipeline": LONG_PIPELINE,
+                "scheduler": type(pipe.scheduler).__name__,
+                "frames_made": length,
+                "tile_frames": tile,
+                "overlap_frames": overlap,
+                "adain_factor": LONG_ADAIN,
+                "windows": [
+                    {"latent_start": s, "latent_end": e, "prompt": text}
+                    for (s, e), text in zip(tiles, prompts, strict=True)
+                ],
+                "sigmas": [round(x, 6) for x in sigmas],
+            },
+            "decode_timestep": DECODE_TIMESTEP if self._vae.get("timestep_conditioning") else None,
+        }
 
     def _cond_noise(self) -> float:
         return 0.0 if self.distilled else 0.025
@@ -359,3 +498,33 @@ class LTXAdapter(Adapter):
             video = vae.decode(lat, timestep, return_dict=False)[0]
         pipe.maybe_free_model_hooks()
         return video
+
+
+class _TiledSteps:
+    """The step callback of a long call: the pipeline counts steps per window from 0; this
+    reports them as one run (window w, step i -> w*steps + i) with previews of the window's own
+    frames (the pipeline appends the previous window's tail tokens after them)."""
+
+    def __init__(
+        self, ctx: RunContext, tile_lengths: list[int], steps: int, hw: tuple[int, int]
+    ) -> None:
+        import types
+
+        self.ctx, self.tiles, self.steps, self.hw = ctx, tile_lengths, steps, hw
+        self.total = len(tile_lengths) * steps
+        self.inner = ctx.step_callback(self.total, "denoise (long call)")
+        self.window = 0
+        self._last = -1
+        self._proxy = types.SimpleNamespace(_num_timesteps=self.total)
+
+    def __call__(self, pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict:
+        if step <= self._last:
+            self.window += 1
+        self._last = step
+        lf = self.tiles[min(self.window, len(self.tiles) - 1)]
+        lh, lw = self.hw
+        self.ctx.preview_geometry = (lf, lh, lw)
+        lat = kwargs.get("latents_packed")
+        own = {"latents": lat[:, : lf * lh * lw] if lat is not None else None}
+        done = min(self.total - 1, self.window * self.steps + step)
+        return self.inner(self._proxy, done, timestep, own)
