@@ -584,39 +584,45 @@ class ProjectService:
         )
         values.setdefault("scene", s.scene)
         with self.command("Add shot") as rec:
-            live = self._live_positions(rec.conn, s.id)
-            codes = self._all_codes(rec.conn, s.id)
-            if index is None or index >= len(live):
-                index = len(live)
-                code = next_code(codes) if not live else code_between(live[-1][2], None, codes)
-                pos = (live[-1][1] + 1) if live else 0
-            else:
-                if index < 0:
-                    raise InvalidInput(f"shot index {index} is out of range")
-                before = live[index - 1][2] if index > 0 else None
-                code = code_between(before, live[index][2], codes)
-                pos = live[index][1]
-                # make room: every shot (live or deleted) at or after pos moves up one
-                rows = rec.conn.execute(
-                    select(S.c.id, S.c.position)
-                    .where(S.c.sequence_id == s.id, S.c.position >= pos)
-                    .order_by(S.c.position)
-                ).all()
-                before_pos = {r[0]: {"position": r[1]} for r in rows}
-                rec.update_many(S, {r[0]: {"position": r[1] + 1} for r in rows}, before_pos)
+            new_id, code = self._insert_shot(rec, s, index, values)
             rec.label = f"Add shot {code}"
-            new_id = rec.insert(
-                S,
-                dict(
-                    sequence_id=s.id,
-                    position=pos,
-                    code=code,
-                    created_at=db.utcnow(),
-                    next_take_number=1,
-                    **values,
-                ),
-            )
         return self.shot(new_id)
+
+    def _insert_shot(
+        self, rec: Recorder, s: SequenceInfo, index: int | None, values: dict[str, Any]
+    ) -> tuple[int, str]:
+        """Insert a shot row at live ``index`` (None: the end) inside a command; (id, code)."""
+        live = self._live_positions(rec.conn, s.id)
+        codes = self._all_codes(rec.conn, s.id)
+        if index is None or index >= len(live):
+            code = next_code(codes) if not live else code_between(live[-1][2], None, codes)
+            pos = (live[-1][1] + 1) if live else 0
+        else:
+            if index < 0:
+                raise InvalidInput(f"shot index {index} is out of range")
+            before = live[index - 1][2] if index > 0 else None
+            code = code_between(before, live[index][2], codes)
+            pos = live[index][1]
+            # make room: every shot (live or deleted) at or after pos moves up one
+            rows = rec.conn.execute(
+                select(S.c.id, S.c.position)
+                .where(S.c.sequence_id == s.id, S.c.position >= pos)
+                .order_by(S.c.position)
+            ).all()
+            before_pos = {r[0]: {"position": r[1]} for r in rows}
+            rec.update_many(S, {r[0]: {"position": r[1] + 1} for r in rows}, before_pos)
+        new_id = rec.insert(
+            S,
+            dict(
+                sequence_id=s.id,
+                position=pos,
+                code=code,
+                created_at=db.utcnow(),
+                next_take_number=1,
+                **values,
+            ),
+        )
+        return new_id, code
 
     def edit_shot(self, shot: int | str, **fields: Any) -> ShotInfo:
         info = self.resolve_shot(shot)
@@ -724,28 +730,61 @@ class ProjectService:
         return self.shot(info.id)
 
     def duplicate_shot(self, shot: int | str) -> ShotInfo:
-        info = self.resolve_shot(shot)
+        return self.duplicate_shots([shot])[0]
+
+    def duplicate_shots(self, shots: list[int | str]) -> list[ShotInfo]:
+        """Copy each shot (prompt, notes, timing, seed, transition; no takes) right after it,
+        all in one undo step. Returns the copies in the order of ``shots``."""
+        infos = [self.resolve_shot(x) for x in shots]
+        if not infos:
+            return []
         with db.read(self.engine) as conn:
-            row = dict(conn.execute(select(S).where(S.c.id == info.id)).mappings().one())
-        copy = {
-            k: row[k]
-            for k in (
-                *SHOT_TEXT_FIELDS,
-                "seed",
-                "transition_kind",
-                "transition_frames",
-            )
-        }
-        new = self.add_shot(
-            info.sequence_id, index=info.index + 1, duration_frames=row["duration_frames"], **copy
+            rows = {
+                r["id"]: dict(r)
+                for r in conn.execute(select(S).where(S.c.id.in_([i.id for i in infos])))
+                .mappings()
+                .all()
+            }
+        seqs = {i.sequence_id: self.sequence(i.sequence_id) for i in infos}
+        copies: dict[int, int] = {}
+        label = (
+            f"Duplicate shot {infos[0].label}"
+            if len(infos) == 1
+            else (f"Duplicate {len(infos)} shots")
         )
-        return new
+        with self.command(label) as rec:
+            for info in infos:
+                if info.id in copies:
+                    continue
+                seq = seqs[info.sequence_id]
+                row = rows[info.id]
+                copy = {
+                    k: row[k]
+                    for k in (*SHOT_TEXT_FIELDS, "seed", "transition_kind", "transition_frames")
+                }
+                values = self._validate_shot_fields(
+                    {**copy, "duration_frames": row["duration_frames"]}, seq.fps
+                )
+                live = [r[0] for r in self._live_positions(rec.conn, seq.id)]
+                new_id, _ = self._insert_shot(rec, seq, live.index(info.id) + 1, values)
+                copies[info.id] = new_id
+        return [self.shot(copies[i.id]) for i in infos]
 
     def remove_shot(self, shot: int | str) -> ShotInfo:
-        info = self.resolve_shot(shot)
-        with self.command(f"Delete shot {info.label}") as rec:
-            rec.update(S, info.id, deleted_at=db.utcnow())
-        return info
+        return self.remove_shots([shot])[0]
+
+    def remove_shots(self, shots: list[int | str]) -> list[ShotInfo]:
+        """Delete shots (their takes stay on disk until a purge), in one undo step."""
+        infos = [self.resolve_shot(x) for x in shots]
+        if not infos:
+            return []
+        label = (
+            f"Delete shot {infos[0].label}" if len(infos) == 1 else (f"Delete {len(infos)} shots")
+        )
+        with self.command(label) as rec:
+            for info in {i.id: i for i in infos}.values():
+                rec.update(S, info.id, deleted_at=db.utcnow())
+        return infos
 
     # --- takes --------------------------------------------------------------------------------
 

@@ -428,7 +428,7 @@ class QtShotActions(QObject):
 
     def duplicate_selected(self) -> list[ShotInfo]:
         def go() -> list[ShotInfo]:
-            return [self.host.svc.duplicate_shot(sid) for sid in self._targets()]
+            return self.host.svc.duplicate_shots(self._targets())
 
         out = self._run(go) or []
         if out:
@@ -437,6 +437,6 @@ class QtShotActions(QObject):
 
     def delete_selected(self) -> list[ShotInfo]:
         def go() -> list[ShotInfo]:
-            return [self.host.svc.remove_shot(sid) for sid in self._targets()]
+            return self.host.svc.remove_shots(self._targets())
 
         return self._run(go) or []

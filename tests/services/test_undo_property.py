@@ -42,6 +42,8 @@ op = st.one_of(
     st.tuples(st.just("trim"), st.integers(0, 20), st.integers(0, 40), st.integers(1, 40)),
     st.tuples(st.just("edit"), st.integers(0, 20), TEXT),
     st.tuples(st.just("duplicate"), st.integers(0, 20)),
+    st.tuples(st.just("delete_many"), st.integers(0, 20), st.integers(1, 3)),
+    st.tuples(st.just("duplicate_many"), st.integers(0, 20), st.integers(1, 3)),
     st.tuples(st.just("element"), st.sampled_from(["Captain", "Pier", "Noir"]), TEXT),
     st.tuples(st.just("sequence"), st.integers(0, 3)),
 )
@@ -84,6 +86,15 @@ def apply(svc: ProjectService, action: tuple) -> bool:
         svc.edit_shot(shot.id, prompt=action[2] + "!")
     elif kind == "duplicate":
         svc.duplicate_shot(shot.id)
+    elif kind in ("delete_many", "duplicate_many"):
+        i = action[1] % len(shots)
+        picked = [s.id for s in shots[i : i + action[2]]]
+        before = history(svc)
+        if kind == "delete_many":
+            svc.remove_shots(picked)
+        else:
+            svc.duplicate_shots(picked)
+        assert history(svc) == before + 1  # a batch is ONE undo step
     return True
 
 
