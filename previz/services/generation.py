@@ -255,9 +255,11 @@ class Generation:
         return caps.max_frames
 
     def _long_method(self, payload: dict[str, Any]) -> str:
-        """ "chain" or "pipeline" for a long shot, from the choice and what the model has.
+        """How a long shot is made, "chain" or "pipeline", from the choice and the model.
 
-        A re-roll from window k > 1 always chains: it continues window k-1 of the parent.
+        "auto" takes the model's long-video pipeline when it has one and accepts the shot (a
+        pipeline that takes one prompt refuses timed prompts), else chains. A re-roll from
+        window k > 1 always chains: it continues window k-1 of the parent.
         """
         from engine.api import LONG_SHOT, EngineError
         from engine.registry import get_engine
@@ -277,6 +279,12 @@ class Generation:
         except EngineError as exc:
             raise _engine_error(exc) from None
         if LONG_SHOT in caps.operations:
+            if asked == "auto":
+                try:
+                    eng.prepare(self.long_request(payload))
+                except EngineError as exc:
+                    log.info("long shot chained: %s", exc)
+                    return "chain"
             return "pipeline"
         if asked == "pipeline":
             what = payload["engine"] + (

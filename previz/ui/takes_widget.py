@@ -247,7 +247,12 @@ class TakesWidget(QWidget):
         secs = float(Fraction(t.frame_count) / t.fps) if t.fps else 0.0
         head = f"Take {t.number}   " + "   ".join(flags + ([stars] if stars else []))
         engine = t.engine + (f" ({t.model})" if t.model else "")
-        recipe = f"{t.operation} · {engine} · seed {t.seed} · {t.frame_count} f ({secs:.1f}s)"
+        op = t.operation
+        windows = t.recipe.get("windows") or []
+        if op == "long" and windows:
+            how = "one long-video call" if t.recipe.get("long_method") == "pipeline" else "chained"
+            op = f"long shot, {len(windows)} windows ({how})"
+        recipe = f"{op} · {engine} · seed {t.seed} · {t.frame_count} f ({secs:.1f}s)"
         lines = [head, recipe, self.lineage(t, names)]
         if t.notes:
             lines.append(f"“{t.notes}”")

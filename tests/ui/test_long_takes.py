@@ -26,6 +26,8 @@ def test_reroll_from_a_window_and_render_a_draft_in_full(qtbot, tmp_path: Path,
     w.takes.refresh()
     w.takes.set_current_take(w.svc.takes(shot.id)[0].id)
     assert w.takes.windows.count() == 3 and w.takes.btn_reroll.isVisibleTo(w.takes)
+    # the list says how the long take was made (the built-in engine chains windows)
+    assert "long shot, 3 windows (chained)" in w.takes.list.item(0).text()
     assert not w.takes.btn_rerender.isVisibleTo(w.takes)
     w.takes.windows.setCurrentIndex(1)  # window 2
     w.takes.btn_reroll.click()
