@@ -26,9 +26,12 @@ projections (8 d^2), attention scores and values (4 S d), cross-attention Q/out 
 scores/values (4 L d), the feed-forward (4 d f); per layer, cross-attention K/V on the text
 (4 L c d); and the patch in/out projections. Norms, modulation and RoPE are left out (< 1 %).
 
-End to end (``--ltx-folder``/``--wan-folder``: a local diffusers folder with text encoder and
-VAE): a 5 s clip through the full pipeline, timed once after a warm-up. Without a folder this
-part is skipped and says so (the text encoders' and VAEs' weights are not available offline).
+End to end: one 5 s clip (LTX 768x512x121, Wan 832x480x81) through the plain diffusers
+pipeline call with default settings, then through the engine (`DiffusersEngine.generate`) with
+its default levers and with each lossless lever, at equal steps (``--e2e-steps``, default 10 so
+a lent GPU's short session covers both models; the ratio is what the goal is about). Without
+``--ltx-folder``/``--wan-folder`` the models are random-weight folders written at the published
+shapes (see `random_folder`), so this runs with no network.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import gc
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -253,13 +257,15 @@ def inputs(s: Shape, device: Any, dtype: Any, batch: int) -> dict[str, Any]:
     )
 
 
+ATTENTION_CANDIDATES = ["_native_cudnn", "_native_flash", "flash", "_flash_3", "sage"]
+
+
 def attention_backends(device: Any) -> list[str]:
-    """Backends to try here: none that downloads a kernel."""
+    """Backends to try here: none that downloads a kernel (``--attn`` narrows the list)."""
     from engine.backends.diffusers.speed import attention_backend_problem
 
     kind = device.type
-    names = ["_native_cudnn", "_native_flash", "flash", "_flash_3", "sage"]
-    return [n for n in names if attention_backend_problem(n, kind) is None]
+    return [n for n in ATTENTION_CANDIDATES if attention_backend_problem(n, kind) is None]
 
 
 def time_variant(
@@ -373,36 +379,193 @@ def print_table(title: str, rows: list[Row]) -> None:
         print(line + (f"  {r.note}" if r.note else ""))
 
 
-def end_to_end(family: str, folder: Path | None, device: Any, dtype: Any, tiny: bool) -> str:
-    if folder is None:
-        return (
-            f"{family}: end to end skipped (no local model folder given; text encoder and VAE "
-            f"weights are not available offline; pass --{family}-folder)"
+def random_folder(family: str, root: Path, device: Any, dtype: Any, tiny: bool) -> Path:
+    """A diffusers model folder with RANDOM weights at the published shapes, for end to end runs.
+
+    Transformer: the config above. VAE: diffusers' defaults (the LTX-Video 0.9 and Wan 2.1 VAEs).
+    Text encoder: ONE layer of T5-XXL's width (4096; a 24-layer random T5 would only add load
+    time: text is encoded once per clip) with a word-level tokenizer built in code. Written with
+    safetensors so the engine loads it as it loads a user's folder. ``tiny``: the test suite's
+    tiny models.
+    """
+    import torch
+
+    from tests.engine_diffusers.tiny_models import build_ltx, build_wan, make_tokenizer
+
+    path = root / f"random-{family}{'-tiny' if tiny else ''}"
+    if (path / "model_index.json").exists():
+        return path
+    if tiny:
+        return build_ltx(path) if family == "ltx" else build_wan(path, "t2v")
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        LTXConditionPipeline,
+        LTXVideoTransformer3DModel,
+        UniPCMultistepScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    with torch.device(device):
+        text = T5EncoderModel(
+            T5Config(
+                vocab_size=32128,
+                d_model=4096,
+                d_kv=64,
+                d_ff=10240,
+                num_layers=1,
+                num_heads=64,
+                feed_forward_proj="gated-gelu",
+            )
         )
+        if family == "ltx":
+            pipe = LTXConditionPipeline(
+                transformer=LTXVideoTransformer3DModel(**LTX_2B),
+                vae=AutoencoderKLLTXVideo(),
+                scheduler=FlowMatchEulerDiscreteScheduler(),
+                text_encoder=text,
+                tokenizer=make_tokenizer(128),
+            )
+        else:
+            pipe = WanPipeline(
+                transformer=WanTransformer3DModel(**WAN_1_3B),
+                vae=AutoencoderKLWan(),
+                scheduler=UniPCMultistepScheduler(
+                    prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+                ),
+                text_encoder=text,
+                tokenizer=make_tokenizer(512),
+            )
+    pipe.to(dtype=dtype)
+    pipe.save_pretrained(str(path), safe_serialization=True)
+    del pipe, text
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    return path
+
+
+def clip_shape(family: str, tiny: bool, steps: int) -> dict[str, Any]:
+    """The 5 s clip of the issue: LTX 768x512, 121 frames at 24 fps; Wan 832x480, 81 at 16."""
+    if tiny:
+        return dict(width=64, height=64, num_frames=9, fps=24, steps=steps)
+    if family == "ltx":
+        return dict(width=768, height=512, num_frames=121, fps=24, steps=steps)
+    return dict(width=832, height=480, num_frames=81, fps=16, steps=steps)
+
+
+class _NullSink:
+    def write(self, frame: Any) -> None:
+        pass
+
+
+def end_to_end(
+    family: str,
+    folder: Path | None,
+    device: Any,
+    dtype: Any,
+    tiny: bool,
+    steps: int,
+    work: Path,
+    attention: list[str],
+) -> list[str]:
+    """One clip, plain diffusers pipeline call vs the engine with each lossless lever.
+
+    Plain: ``from_pretrained(torch_dtype=...)``, ``.to(device)``, a call with default settings
+    but the steps, size and frames below (``output_type="np"``: decoded uint8-ready frames).
+    Ours: `DiffusersEngine.generate` of the same request into a null sink (load, text encoding,
+    denoise, decode, uint8 frames; the H.264 encode is left out of both), previews on (every
+    0.25 s, as in the app). Each variant runs once untimed (load, compile) and once timed.
+    """
     import torch
     from diffusers import DiffusionPipeline
+
+    from engine.api import TextToVideo
+    from engine.backends.diffusers import DiffusersEngine
+
+    folder = folder or random_folder(family, work, device, dtype, tiny)
+    shape = clip_shape(family, tiny, steps)
+    prompt = "a ferry crosses the harbour at dusk, slow dolly in"
+    lines = [
+        f"{family}: {shape['num_frames']} frames at {shape['width']}x{shape['height']}, "
+        f"{steps} steps ({folder.name})"
+    ]
+
+    def timed(fn: Callable[[], Any]) -> float:
+        fn()  # warm-up: load, compile, autotune
+        _sync(device)
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        return time.perf_counter() - t0
 
     pipe = DiffusionPipeline.from_pretrained(
         str(folder), torch_dtype=dtype, local_files_only=True, use_safetensors=True
     )
     pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
+    kw: dict[str, Any] = dict(
+        prompt=prompt,
+        width=shape["width"],
+        height=shape["height"],
+        num_frames=shape["num_frames"],
+        num_inference_steps=steps,
+        output_type="np",
+    )
     if family == "ltx":
-        kw = dict(width=768, height=512, num_frames=121, frame_rate=24, num_inference_steps=40)
-    else:
-        kw = dict(width=832, height=480, num_frames=81, num_inference_steps=50)
-    if tiny:
-        kw.update(width=64, height=64, num_frames=9, num_inference_steps=2)
-    common = dict(prompt="a ferry crosses the harbour at dusk", output_type="np")
-    pipe(**common, **{**kw, "num_inference_steps": 1})  # warm-up
-    _sync(device)
-    t0 = time.perf_counter()
+        kw["frame_rate"] = shape["fps"]
     with torch.inference_mode():
-        pipe(**common, **kw)
-    _sync(device)
-    sec = time.perf_counter() - t0
-    n, k = kw["num_frames"], kw["num_inference_steps"]
-    return f"{family}: end to end {n} frames, {k} steps: {sec:.1f} s"
+        plain = timed(lambda: pipe(**kw))
+    peak = torch.cuda.max_memory_allocated() / 1024**3 if device.type == "cuda" else None
+    pipe = None  # free it before the engine loads its own copy
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    rows = [("plain pipeline call", plain, peak)]
+
+    variants: list[tuple[str, dict[str, Any]]] = [("ours, default levers", {})]
+    if device.type == "cuda":
+        variants.append(("ours + compile", {"compile": True}))
+    for name in attention:
+        variants.append((f"ours + attn:{name}", {"attention": name}))
+        if device.type == "cuda":
+            variants.append((f"ours + compile + attn:{name}", {"compile": True, "attention": name}))
+    for label, levers in variants:
+        engine = DiffusersEngine(device=device.type, preview_interval_s=0.25)
+        request = TextToVideo(
+            prompt=prompt,
+            width=shape["width"],
+            height=shape["height"],
+            num_frames=shape["num_frames"],
+            fps=shape["fps"],
+            steps=steps,
+            seed=1,
+            model=str(folder),
+            options={"speed": {"cfg_batch": True, **levers}},
+        )
+        try:
+            sec = timed(
+                lambda engine=engine, request=request: engine.generate(request, _NullSink())
+            )
+            peak = torch.cuda.max_memory_allocated() / 1024**3 if device.type == "cuda" else None
+            rows.append((label, sec, peak))
+        except Exception as exc:  # noqa: BLE001 - one lever failing must not end the run
+            lines.append(f"  {label}: failed: {type(exc).__name__}: {exc}")
+        engine.unload()
+        del engine
+        gc.collect()
+    for label, sec, peak in rows:
+        lines.append(
+            f"  {label:<34} {sec:8.2f} s  {plain / sec:5.2f}x plain  "
+            f"{sec / steps:7.3f} s/step  peak {fmt(peak, '.1f')} GiB"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -417,11 +580,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
     ap.add_argument("--ltx-folder", type=Path, default=None, help="local LTX diffusers folder")
     ap.add_argument("--wan-folder", type=Path, default=None, help="local Wan diffusers folder")
+    ap.add_argument("--e2e-steps", type=int, default=None, help="end to end steps (default 10)")
+    ap.add_argument("--e2e-attn", type=int, default=1, help="attention backends end to end")
+    ap.add_argument(
+        "--attn",
+        default=None,
+        help="comma list of attention backends to try (default: "
+        + ",".join(ATTENTION_CANDIDATES)
+        + ", those usable here)",
+    )
+    ap.add_argument("--no-table", action="store_true", help="skip the per-step lever table")
+    ap.add_argument("--no-e2e", action="store_true", help="skip the end to end runs")
+    ap.add_argument("--work", default=None, help="folder for the random model folders (tmp)")
     args = ap.parse_args(argv)
 
     import diffusers
     import torch
 
+    if args.attn is not None:
+        ATTENTION_CANDIDATES[:] = [a.strip() for a in args.attn.split(",") if a.strip()]
     diffusers.utils.logging.set_verbosity_error()  # "experimental" and dtype chatter
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if device.type != "cuda" and not args.tiny:
@@ -449,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     table = shapes(args.tiny)
     lossless: list[Row] = []
     lossy: list[Row] = []
-    for key in [k.strip() for k in args.models.split(",") if k.strip()]:
+    for key in [] if args.no_table else [k.strip() for k in args.models.split(",") if k.strip()]:
         s = table[key]
         print(
             f"\n{s.name}: {s.tokens} video tokens, {s.text_tokens} text tokens, "
@@ -468,20 +645,29 @@ def main(argv: list[str] | None = None) -> int:
         if skipped:
             print(f"  skipped: {', '.join(skipped)}")
 
-    print_table("Lossless levers (same outputs up to kernel rounding)", lossless)
+    if lossless:
+        print_table("Lossless levers (same outputs up to kernel rounding)", lossless)
     if lossy:
         print_table("Lossy: fp8 layerwise casting (float8 weights, lower quality)", lossy)
     print(
         "\nStep cache (First Block Cache): not timed; hit rates on random weights mean nothing. "
         "A hit costs about 1 block of num_layers plus the embedders."
     )
-    print("\nEnd to end (5 s clip):")
-    for key, folder in (("ltx", args.ltx_folder), ("wan", args.wan_folder)):
-        if key in args.models:
-            try:
-                print("  " + end_to_end(key, folder, device, dtype, args.tiny))
-            except Exception as exc:  # noqa: BLE001
-                print(f"  {key}: end to end failed: {type(exc).__name__}: {exc}")
+    if args.no_e2e:
+        return 0
+    print("\nEnd to end (a 5 s clip; plain diffusers call vs the engine with each lever):")
+    e2e_steps = args.e2e_steps or (2 if args.tiny else 10)
+    attn = attention_backends(device)[: args.e2e_attn] or ["native"]
+    with tempfile.TemporaryDirectory(dir=args.work) as work:
+        for key, folder in (("ltx", args.ltx_folder), ("wan", args.wan_folder)):
+            if key in args.models:
+                try:
+                    for line in end_to_end(
+                        key, folder, device, dtype, args.tiny, e2e_steps, Path(work), attn
+                    ):
+                        print("  " + line)
+                except Exception as exc:  # noqa: BLE001
+                    print(f"  {key}: end to end failed: {type(exc).__name__}: {exc}")
     return 0
 
 
