@@ -25,7 +25,7 @@ class CatalogEntry:
     """One recommended model (a Hugging Face repository in diffusers format)."""
 
     id: str
-    family: str  # "ltx" or "wan"
+    family: str  # "ltx", "wan" or "skyreels"
     title: str
     operations: tuple[str, ...]
     size_gb: float
@@ -68,6 +68,13 @@ class CatalogEntry:
 
 _ALL = ("text_to_video", "image_to_video", "extend", "bridge", "remix", "loop")
 _LTX_LICENCE = "LTX-Video Open Weights License (see the model card)"
+# SkyReels-V2 diffusion forcing: also long shots in one call ("long", not an OPERATIONS entry)
+_SKYREELS_DF = ("text_to_video", "image_to_video", "extend")
+_SKYREELS_LICENCE = "SkyReels-V2 licence (Skywork; see the model card)"
+_SKYREELS_NOTES = (
+    "diffusion forcing: a long shot in one call (one prompt, windows of {n} frames sharing 17), "
+    "extend forward from a take's tail; flow shift 8 comes with its scheduler config"
+)
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
@@ -197,6 +204,54 @@ CATALOG: tuple[CatalogEntry, ...] = (
         default_steps=50,
         default_guidance=5.0,
         notes="720p at 24 fps on a 24 GB card",
+    ),
+    CatalogEntry(
+        id="Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers",
+        family="skyreels",
+        title="SkyReels-V2 diffusion forcing 1.3B 540p (long shots)",
+        operations=_SKYREELS_DF,
+        size_gb=17.0,
+        vram_gb=8.5,
+        vram_full_gb=16.0,
+        native_fps=Fraction(24),
+        sizes=((960, 544),),
+        max_frames=97,
+        licence=_SKYREELS_LICENCE,
+        default_steps=30,
+        default_guidance=6.0,
+        notes=_SKYREELS_NOTES.format(n=97),
+    ),
+    CatalogEntry(
+        id="Skywork/SkyReels-V2-DF-14B-540P-Diffusers",
+        family="skyreels",
+        title="SkyReels-V2 diffusion forcing 14B 540p (long shots)",
+        operations=_SKYREELS_DF,
+        size_gb=75.0,
+        vram_gb=24.0,
+        vram_full_gb=60.0,
+        native_fps=Fraction(24),
+        sizes=((960, 544),),
+        max_frames=97,
+        licence=_SKYREELS_LICENCE,
+        default_steps=30,
+        default_guidance=6.0,
+        notes=_SKYREELS_NOTES.format(n=97),
+    ),
+    CatalogEntry(
+        id="Skywork/SkyReels-V2-DF-14B-720P-Diffusers",
+        family="skyreels",
+        title="SkyReels-V2 diffusion forcing 14B 720p (long shots)",
+        operations=_SKYREELS_DF,
+        size_gb=75.0,
+        vram_gb=26.0,
+        vram_full_gb=64.0,
+        native_fps=Fraction(24),
+        sizes=((1280, 720),),
+        max_frames=121,
+        licence=_SKYREELS_LICENCE,
+        default_steps=30,
+        default_guidance=6.0,
+        notes=_SKYREELS_NOTES.format(n=121),
     ),
 )
 

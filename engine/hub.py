@@ -72,6 +72,9 @@ SUPPORTED_PIPELINES: Mapping[str, str] = {
     "WanImageToVideoPipeline": "wan",
     "WanVACEPipeline": "wan",
     "WanVideoToVideoPipeline": "wan",
+    "SkyReelsV2DiffusionForcingPipeline": "skyreels",
+    "SkyReelsV2DiffusionForcingImageToVideoPipeline": "skyreels",
+    "SkyReelsV2DiffusionForcingVideoToVideoPipeline": "skyreels",
 }
 ALLOWED_LIBRARIES = frozenset({"diffusers", "transformers"})
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")

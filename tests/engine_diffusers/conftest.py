@@ -105,6 +105,14 @@ def wan_ti2v_model(models_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def skyreels_model(models_dir: Path) -> Path:
+    _need_torch()
+    from tests.engine_diffusers.tiny_models import build_skyreels
+
+    return _built(models_dir, "tiny-skyreels-df", build_skyreels)
+
+
+@pytest.fixture(scope="session")
 def engine() -> Any:
     """One engine for the session (a warm worker's engine): previews on every step."""
     _need_torch()

@@ -23,7 +23,7 @@ def test_the_catalogue_lists_the_recommended_models_with_their_needs():
     ):
         assert wanted in ids
     for e in CATALOG:
-        assert e.family in ("ltx", "wan")
+        assert e.family in ("ltx", "wan", "skyreels")
         assert set(e.operations) <= OPERATIONS and e.operations
         assert 0 < e.vram_gb <= e.vram_full_gb and e.size_gb > 0 and e.licence
         assert all(w % 32 == 0 and h % 16 == 0 for w, h in e.sizes)

@@ -1,4 +1,4 @@
-"""Tiny random-weight LTX-Video and Wan pipelines, built in code and saved as diffusers folders.
+"""Tiny random LTX-Video, Wan and SkyReels-V2 pipelines, built in code, saved as diffusers folders.
 
 The configs follow diffusers' own fast tests (``get_dummy_components``); the T5 tokenizer is
 built in code from a `tokenizers` Unigram model, so nothing is downloaded. Folders are written
@@ -227,5 +227,36 @@ def build_wan(path: Path, kind: str) -> Path:
         )
     else:
         raise ValueError(kind)
+    pipe.save_pretrained(str(path), safe_serialization=True)
+    return path
+
+
+def build_skyreels(path: Path) -> Path:
+    """A tiny SkyReels-V2 diffusion-forcing pipeline (`SkyReelsV2DiffusionForcingPipeline`): the
+    tiny Wan VAE and T5 of `build_wan`, a per-frame-timestep SkyReels transformer, and UniPC with
+    flow sigmas (shift 8, as the DF checkpoints ship)."""
+    import torch
+    from diffusers import (
+        SkyReelsV2DiffusionForcingPipeline,
+        SkyReelsV2Transformer3DModel,
+        UniPCMultistepScheduler,
+    )
+
+    torch.manual_seed(0)
+    transformer = SkyReelsV2Transformer3DModel(
+        in_channels=16,
+        num_layers=2,
+        inject_sample_info=True,  # the fps embedding (the DF checkpoints take fps 16 or 24)
+        **_wan_transformer_kwargs(),
+    )
+    pipe = SkyReelsV2DiffusionForcingPipeline(
+        transformer=transformer,
+        vae=_wan_vae(),
+        scheduler=UniPCMultistepScheduler(
+            prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=8.0
+        ),
+        text_encoder=_text_encoder(),
+        tokenizer=make_tokenizer(),
+    )
     pipe.save_pretrained(str(path), safe_serialization=True)
     return path

@@ -1,4 +1,4 @@
-"""The diffusers engine: real open video models (LTX-Video, Wan 2.x) on the user's GPU.
+"""The diffusers engine: real open video models (LTX-Video, Wan 2.x, SkyReels-V2) on the user's GPU.
 
 Importing this package is cheap: torch and diffusers are imported when a model loads.
 
@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 _ADAPTERS = {
     "ltx": "engine.backends.diffusers.ltx:LTXAdapter",
     "wan": "engine.backends.diffusers.wan:WanAdapter",
+    "skyreels": "engine.backends.diffusers.skyreels:SkyReelsAdapter",
 }
 
 

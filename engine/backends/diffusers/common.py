@@ -56,6 +56,7 @@ __all__ = [
     "LoadedModel",
     "RunContext",
     "Window",
+    "WindowedSteps",
     "fit_cover",
     "window_length",
 ]
@@ -294,6 +295,43 @@ class RunContext:
             self.sink.write(frame)
             self.written += 1
             reporter(self.written, frame)
+
+
+class WindowedSteps:
+    """The step callback of ONE pipeline call that loops over windows (a long-video call): the
+    pipeline counts steps from 0 in each window; this reports them as one run (window w, step
+    i -> w*steps + i). ``latents_key`` names the callback tensor that holds the window being
+    denoised; ``own(window, latents)``, if given, returns the part to preview."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        windows: int,
+        steps: int,
+        stage: str,
+        latents_key: str = "latents",
+        own: Any = None,
+    ) -> None:
+        import types
+
+        self.steps = steps
+        self.total = max(1, windows) * steps
+        self.inner = ctx.step_callback(self.total, stage)
+        self.key, self.own = latents_key, own
+        self.window = 0
+        self._last = -1
+        self._proxy = types.SimpleNamespace(_num_timesteps=self.total)
+
+    def __call__(self, pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict:
+        if step <= self._last:
+            self.window += 1
+        self._last = step
+        lat = kwargs.get(self.key)
+        if self.own is not None and lat is not None:
+            lat = self.own(self.window, lat)
+        done = min(self.total - 1, self.window * self.steps + step)
+        self.inner(self._proxy, done, timestep, {"latents": lat})
+        return {}  # the latents stay the pipeline's own
 
 
 # --------------------------------------------------------------------------------------------

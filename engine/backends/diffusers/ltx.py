@@ -50,6 +50,7 @@ from engine.backends.diffusers.common import (
     LoadedModel,
     RunContext,
     Window,
+    WindowedSteps,
     pretrained_kwargs,
     read_source_frames,
     window_length,
@@ -330,7 +331,20 @@ class LTXAdapter(Adapter):
         pipe = self._long_pipeline(ctx.loaded)
         p, _ = self._patch
         lh, lw = req.height // self.spatial // p, req.width // self.spatial // p
-        callback = _TiledSteps(ctx, [e - s for s, e in tiles], steps, (lh, lw))
+        lengths = [e - s for s, e in tiles]
+
+        def own(window: int, packed: Any) -> Any:
+            # the window's own tokens (the pipeline appends the previous window's tail after
+            # them), with the geometry the preview needs
+            lf = lengths[min(window, len(lengths) - 1)]
+            ctx.preview_geometry = (lf, lh, lw)
+            return packed[:, : lf * lh * lw]
+
+        # "latents" there is the whole shot's starting noise; the window being denoised is
+        # "latents_packed"
+        callback = WindowedSteps(
+            ctx, len(tiles), steps, "denoise (long call)", "latents_packed", own
+        )
         ctx.cancel.raise_if_cancelled()
         out = pipe(
             prompt=prompts[0],
@@ -352,8 +366,6 @@ class LTXAdapter(Adapter):
             skip_steps_sigma_threshold=None,
             output_type="latent",
             callback_on_step_end=callback,
-            # "latents" there is the whole shot's starting noise; the window being denoised is
-            # "latents_packed"
             callback_on_step_end_tensor_inputs=["latents_packed"],
         )
         video = self._decode(ctx, out.frames)
@@ -498,33 +510,3 @@ class LTXAdapter(Adapter):
             video = vae.decode(lat, timestep, return_dict=False)[0]
         pipe.maybe_free_model_hooks()
         return video
-
-
-class _TiledSteps:
-    """The step callback of a long call: the pipeline counts steps per window from 0; this
-    reports them as one run (window w, step i -> w*steps + i) with previews of the window's own
-    frames (the pipeline appends the previous window's tail tokens after them)."""
-
-    def __init__(
-        self, ctx: RunContext, tile_lengths: list[int], steps: int, hw: tuple[int, int]
-    ) -> None:
-        import types
-
-        self.ctx, self.tiles, self.steps, self.hw = ctx, tile_lengths, steps, hw
-        self.total = len(tile_lengths) * steps
-        self.inner = ctx.step_callback(self.total, "denoise (long call)")
-        self.window = 0
-        self._last = -1
-        self._proxy = types.SimpleNamespace(_num_timesteps=self.total)
-
-    def __call__(self, pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict:
-        if step <= self._last:
-            self.window += 1
-        self._last = step
-        lf = self.tiles[min(self.window, len(self.tiles) - 1)]
-        lh, lw = self.hw
-        self.ctx.preview_geometry = (lf, lh, lw)
-        lat = kwargs.get("latents_packed")
-        own = {"latents": lat[:, : lf * lh * lw] if lat is not None else None}
-        done = min(self.total - 1, self.window * self.steps + step)
-        return self.inner(self._proxy, done, timestep, own)
