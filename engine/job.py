@@ -27,7 +27,7 @@ from engine.api import (
     ProgressCallback,
     RequestError,
 )
-from engine.media import ClipFiles, ClipWriter
+from engine.media import HEAD_TAIL_FRAMES, ClipFiles, ClipWriter
 
 __all__ = ["FAULTS", "JobOutput", "run_job", "window_dir"]
 
@@ -183,7 +183,7 @@ def run_job(
     cancel: CancelToken | None = None,
     *,
     debug: Mapping[str, Any] | None = None,
-    head_tail_k: int = 8,
+    head_tail_k: int = HEAD_TAIL_FRAMES,
 ) -> JobOutput:
     """Validate, generate into a `ClipWriter` in `out_dir`, and return the files and result.
 

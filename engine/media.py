@@ -37,6 +37,10 @@ VIDEO_NAME = "clip.mp4"
 HEAD_DIR = "head"
 TAIL_DIR = "tail"
 THUMB_NAME = "thumb.jpg"
+# Lossless frames kept at each end of a take. 9 = 8k+1: a model whose VAE packs 8 frames into
+# one latent (LTX-Video) can condition an extension on a whole latent of motion plus the last
+# frame, not on one still; 4x models (Wan, SkyReels-V2) take all 9 (4k+1) too.
+HEAD_TAIL_FRAMES = 9
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ class ClipWriter:
         width: int,
         height: int,
         fps: Fraction,
-        head_tail_k: int = 8,
+        head_tail_k: int = HEAD_TAIL_FRAMES,
         *,
         expected_frames: int | None = None,
         crf: int = 20,

@@ -21,7 +21,7 @@ from diffusers import LTXI2VLongMultiPromptPipeline  # noqa: E402
 
 from engine.api import Cancelled, CancelToken, LongShot, RequestError, ShotWindow  # noqa: E402
 from engine.job import run_job  # noqa: E402
-from engine.media import probe, read_frames  # noqa: E402
+from engine.media import HEAD_TAIL_FRAMES, probe, read_frames  # noqa: E402
 from previz.cli.main import run  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
@@ -70,7 +70,7 @@ def test_a_long_shot_is_one_pipeline_call_cut_into_windows(engine, ltx_model, tm
     for k, f in enumerate(out.windows):
         d = tmp_path / "job" / f"w{k:02d}"
         assert probe(d / f.video)[0] == f.num_frames
-        assert len(f.tail) == 8 and all((d / p).exists() for p in f.tail)
+        assert len(f.tail) == HEAD_TAIL_FRAMES and all((d / p).exists() for p in f.tail)
     # windows after the first are colour-matched to the first window's tail
     assert "color_match" not in out.window_recipes[0]
     for r in out.window_recipes[1:]:
@@ -183,6 +183,9 @@ def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
     assert again["segments"][1] != take["segments"][1]
     cond = again["recipe"]["window_recipes"][0]["conditioning"]["source"]["tail"]
     assert cond and all("/w00/tail/" in p for p in cond)
+    # all 9 lossless tail frames are pinned (4k+1 here, 8k+1 on a real LTX): motion, not a still
+    pinned = again["recipe"]["window_recipes"][0]["diffusers"]["conditioning_frames"]
+    assert [c["frames"] for c in pinned] == [HEAD_TAIL_FRAMES] == [9]
     # asking for chaining by name chains every window
     chained = _cli(
         capsys, "generate", d, "0010", "--steps", "2", "--long-method", "chain", "--json"

@@ -30,7 +30,7 @@ from engine.api import (  # noqa: E402
 )
 from engine.backends.diffusers.ltx import DISTILLED_TIMESTEPS, LTXAdapter  # noqa: E402
 from engine.job import run_job  # noqa: E402
-from engine.media import probe  # noqa: E402
+from engine.media import HEAD_TAIL_FRAMES, probe  # noqa: E402
 from tests.engine_diffusers.helpers import as_array, mp4_frames, pngs  # noqa: E402
 
 W, H = 96, 64
@@ -77,7 +77,7 @@ def test_text_to_video_is_snapped_encoded_and_recorded(engine, ltx_model: Path, 
     frames, fps, w, h = probe(tmp_path / "job" / out.files.video)
     assert (frames, fps, w, h) == (9, Fraction(24), 96, 64)
     assert out.files.num_frames == 9
-    assert len(out.files.head) == len(out.files.tail) == 8
+    assert len(out.files.head) == len(out.files.tail) == HEAD_TAIL_FRAMES
     r = res.recipe
     assert (r["width"], r["height"], r["num_frames"], r["steps"]) == (96, 64, 9, 2)
     assert r["memory_plan"] == "full"

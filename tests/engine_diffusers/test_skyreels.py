@@ -40,7 +40,7 @@ from engine.api import (  # noqa: E402
 )
 from engine.backends.diffusers.skyreels import SkyReelsAdapter  # noqa: E402
 from engine.job import run_job  # noqa: E402
-from engine.media import probe  # noqa: E402
+from engine.media import HEAD_TAIL_FRAMES, probe  # noqa: E402
 from tests.engine_diffusers.helpers import as_array, pngs  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
@@ -228,7 +228,7 @@ def test_a_long_shot_is_one_df_call_cut_into_windows(
     for k, f in enumerate(out.windows):
         d = tmp_path / "job" / f"w{k:02d}"
         assert probe(d / f.video)[0] == f.num_frames
-        assert len(f.tail) == min(8, f.num_frames) and all((d / p).exists() for p in f.tail)
+        assert len(f.tail) == min(HEAD_TAIL_FRAMES, f.num_frames) and all((d / p).exists() for p in f.tail)
     rec = out.result.recipe
     assert rec["operation"] == "long" and out.result.frames == 31
     assert rec["diffusers"]["window"] == {"frames": 33, "keep_start": 0, "keep_end": 31}
@@ -358,6 +358,6 @@ def test_through_the_app_one_prompt_is_one_call_and_timed_prompts_chain(
     assert first["diffusers"]["df_call"]["pipeline"] == "SkyReelsV2DiffusionForcingPipeline"
     df = second["diffusers"]["df_call"]
     assert df["pipeline"] == "SkyReelsV2DiffusionForcingVideoToVideoPipeline"
-    assert df["overlap_history"] == 5
+    assert df["overlap_history"] == 9  # all 9 (4k+1) lossless tail frames
     tail = second["diffusers"]["conditioning_frames"][0]["paths"]
-    assert len(tail) == 5 and all("/w00/tail/" in p for p in tail)
+    assert len(tail) == 9 and all("/w00/tail/" in p for p in tail)

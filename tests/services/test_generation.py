@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.media import HEAD_TAIL_FRAMES
 from previz.core.errors import PrevizError
 from previz.services.generation import EngineChoice, Generation
 from previz.services.jobs import JobQueue
@@ -85,7 +86,7 @@ def test_generate_records_a_take_with_its_recipe_and_files(proj, runner) -> None
     assert take.prompt.startswith("WIDE, dusk, @Captain")
     assert "Captain (a grizzled captain)" in take.expanded_prompt
     assert take.recipe["engine"] == "animatic" and take.recipe["raw_prompt"] == take.prompt
-    assert len(take.head) == len(take.tail) == 8
+    assert len(take.head) == len(take.tail) == HEAD_TAIL_FRAMES
     for p in (*take.head, *take.tail, take.thumbnail, take.segments[0].path):
         assert resolve(proj.folder, p).is_file()
     assert decode(proj, take).shape == (12, 176, 320, 3)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.media import HEAD_TAIL_FRAMES
 from previz.core.errors import InvalidInput
 from previz.services.media_import import import_take
 from previz.services.project import ProjectService
@@ -47,7 +48,7 @@ def test_footage_at_another_rate_is_conformed_to_the_sequence(project: ProjectSe
     assert take.frame_count == 24  # one second at the sequence's 24 fps
     frames, w, h = probe(resolve(project.folder, take.segments[0].path))
     assert (frames, w, h) == (24, 320, 180)  # fitted into the 320x180 sequence
-    assert take.selected and len(take.head) == 8
+    assert take.selected and len(take.head) == HEAD_TAIL_FRAMES
 
 
 def test_a_still_is_held_for_the_planned_duration(project: ProjectService, tmp_path: Path) -> None:

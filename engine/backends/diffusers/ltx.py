@@ -17,9 +17,10 @@ run of ``8k+1`` frames, at `frame_index`, with a `strength`. Each operation is o
 
 A long shot (`LongShot`, longer than one window) is made in one call of diffusers'
 `LTXI2VLongMultiPromptPipeline` over the same loaded models: sliding windows in latent space,
-each conditioned on the previous window's last 3 latent frames (24 frames, where chaining in pixels can pin only one frame of an 8-frame tail), blended across the
-overlap, AdaIN-normalised to the first window, with a prompt per window, and decoded once at the
-end (no VAE round trip per join). The app cuts its output into one clip per planned window.
+each conditioned on the previous window's last 3 latent frames (24 frames; chaining pins the
+9 lossless tail frames, i.e. 2 latent frames), blended across the overlap, AdaIN-normalised to
+the first window, with a prompt per window, and decoded once at the end (no VAE round trip per
+join). The app cuts its output into one clip per planned window.
 
 Distilled checkpoints run with their recommended schedule (8 steps, fixed timesteps) and no
 classifier-free guidance.
