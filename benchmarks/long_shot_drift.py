@@ -21,7 +21,7 @@ import numpy as np
 from engine import api
 from engine.color import frame_stats
 from engine.job import run_job
-from engine.media import SegmentRef, load_png_frames
+from engine.media import load_png_frames
 from engine.registry import get_engine
 
 WINDOWS = 12
@@ -52,15 +52,7 @@ def chain(out: Path, color_match: bool) -> list[np.ndarray]:
         bias = [b * k for b in BIAS_STEP]
         res = run_job(engine, req, wdir, debug={"color_bias": bias} if k else None)
         f = res.files
-        prev = api.ClipSource(
-            segments=(SegmentRef(wdir / f.video, 0, f.num_frames),),
-            head=tuple(wdir / p for p in f.head),
-            tail=tuple(wdir / p for p in f.tail),
-            width=f.width,
-            height=f.height,
-            fps=f.fps,
-            num_frames=f.num_frames,
-        )
+        prev = f.source(wdir)
         if not ref and color_match:
             ref = prev.tail
         tails.append(np.stack(load_png_frames(prev.tail)))

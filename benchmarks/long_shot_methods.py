@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tiny text en
 
 import torch  # noqa: E402
 
-from engine.api import ClipSource, Extend, LongShot, SegmentRef, ShotWindow, TextToVideo  # noqa: E402
+from engine.api import Extend, LongShot, ShotWindow, TextToVideo  # noqa: E402
 from engine.backends.diffusers import DiffusersEngine  # noqa: E402
 from engine.job import run_job  # noqa: E402
 
@@ -49,19 +49,13 @@ def build_model(path: Path, layers: int) -> Path:
         LTXVideoTransformer3DModel,
     )
 
+    from benchmarks.engine_gpu import LTX_2B
     from tests.engine_diffusers.tiny_models import _text_encoder, make_tokenizer
 
     torch.manual_seed(0)
+    # the 2B's width with fewer blocks; caption width of the tiny text encoder
     transformer = LTXVideoTransformer3DModel(
-        in_channels=128,
-        out_channels=128,
-        patch_size=1,
-        patch_size_t=1,
-        num_attention_heads=32,
-        attention_head_dim=64,
-        cross_attention_dim=2048,
-        num_layers=layers,
-        caption_channels=32,  # the tiny text encoder's width
+        **{**LTX_2B, "num_layers": layers, "caption_channels": 32}
     )
     vae = AutoencoderKLLTXVideo()  # LTX-Video 0.9's VAE shape
     pipe = LTXConditionPipeline(
@@ -116,15 +110,7 @@ def chain(engine: DiffusersEngine, base: dict[str, Any], windows: list[ShotWindo
             )
         d = root / f"w{k:02d}"
         out = run_job(engine, req, d)
-        prev = ClipSource(
-            segments=(SegmentRef(d / out.files.video, 0, out.files.num_frames),),
-            head=tuple(d / x for x in out.files.head),
-            tail=tuple(d / x for x in out.files.tail),
-            width=out.files.width,
-            height=out.files.height,
-            fps=out.files.fps,
-            num_frames=out.files.num_frames,
-        )
+        prev = out.files.source(d)
         if k == 0:
             ref = prev.tail
     return prev

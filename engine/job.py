@@ -221,23 +221,13 @@ def run_job(
     except BaseException:
         writer.abort()
         raise
-    timings = dict(result.timings)
-    timings.update({"generate_and_encode_s": t1 - t0, "finish_s": t2 - t1, "job_s": t2 - t0})
     recipe = dict(result.recipe)
     if matcher is not None:
         recipe["color_match"] = {
             **matcher.describe(),
             "reference_frames": [str(p) for p in prepared.color_reference],
         }
-    result = GenerationResult(
-        frames=result.frames,
-        width=result.width,
-        height=result.height,
-        fps=result.fps,
-        recipe=recipe,
-        timings=timings,
-        notes=result.notes,
-    )
+    result = _finished(result, recipe, t0, t1, t2)
     return JobOutput(files=files, result=result)
 
 
@@ -263,17 +253,24 @@ def _run_long_job(
     except BaseException:
         writers.abort()
         raise
+    result = _finished(result, dict(result.recipe), t0, t1, t2)
+    return JobOutput(
+        files=windows[-1], result=result, windows=windows, window_recipes=tuple(writers.recipes)
+    )
+
+
+def _finished(
+    result: GenerationResult, recipe: dict[str, Any], t0: float, t1: float, t2: float
+) -> GenerationResult:
+    """The engine's result with the job's recipe and timings (generate+encode, finish, job)."""
     timings = dict(result.timings)
     timings.update({"generate_and_encode_s": t1 - t0, "finish_s": t2 - t1, "job_s": t2 - t0})
-    result = GenerationResult(
+    return GenerationResult(
         frames=result.frames,
         width=result.width,
         height=result.height,
         fps=result.fps,
-        recipe=dict(result.recipe),
+        recipe=recipe,
         timings=timings,
         notes=result.notes,
-    )
-    return JobOutput(
-        files=windows[-1], result=result, windows=windows, window_recipes=tuple(writers.recipes)
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.api import EngineError, RequestError, SegmentRef, fps_str
+from engine.api import ClipSource, EngineError, RequestError, SegmentRef, fps_str
 
 __all__ = [
     "ClipFiles",
@@ -58,6 +58,19 @@ class ClipFiles:
 
     def all_paths(self) -> list[Path]:
         return [self.video, *self.head, *self.tail, self.thumbnail]
+
+    def source(self, out_dir: Path) -> ClipSource:
+        """These files, written in ``out_dir``, as a source for the next request (extend...)."""
+        out_dir = Path(out_dir)
+        return ClipSource(
+            segments=(SegmentRef(out_dir / self.video, 0, self.num_frames),),
+            head=tuple(out_dir / p for p in self.head),
+            tail=tuple(out_dir / p for p in self.tail),
+            width=self.width,
+            height=self.height,
+            fps=self.fps,
+            num_frames=self.num_frames,
+        )
 
     def describe(self) -> dict[str, Any]:
         return {

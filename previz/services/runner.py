@@ -290,15 +290,7 @@ class JobRunner:
             wdir = scratch / f"w{k:02d}"
             out = self._run_in_worker(request, wdir, window_event, token, p["engine"])
             made.append((k, out.files, out.result))
-            prev = api.ClipSource(
-                segments=(api.SegmentRef(wdir / out.files.video, 0, out.files.num_frames),),
-                head=tuple(wdir / x for x in out.files.head),
-                tail=tuple(wdir / x for x in out.files.tail),
-                width=out.files.width,
-                height=out.files.height,
-                fps=out.files.fps,
-                num_frames=out.files.num_frames,
-            )
+            prev = out.files.source(wdir)
             if not ref and p.get("color_match", True):
                 ref = prev.tail
             done_frames += n

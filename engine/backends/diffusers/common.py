@@ -57,6 +57,7 @@ __all__ = [
     "RunContext",
     "Window",
     "WindowedSteps",
+    "derived_pipeline",
     "fit_cover",
     "window_length",
 ]
@@ -297,6 +298,26 @@ class RunContext:
             reporter(self.written, frame)
 
 
+def derived_pipeline(loaded: LoadedModel, name: str, build: Any) -> Any:
+    """Another pipeline of the family over the loaded models (no second copy of the weights),
+    made once per load: ``build(base)`` gets the shared tokenizer, text encoder, VAE and
+    scheduler and returns the pipeline (adding the transformer where it needs one)."""
+    made = loaded.derived.get(name)
+    if made is None:
+        pipe = loaded.pipe
+        made = build(
+            dict(
+                tokenizer=pipe.tokenizer,
+                text_encoder=pipe.text_encoder,
+                vae=pipe.vae,
+                scheduler=pipe.scheduler,
+            )
+        )
+        made.set_progress_bar_config(disable=True)
+        loaded.derived[name] = made
+    return made
+
+
 class WindowedSteps:
     """The step callback of ONE pipeline call that loops over windows (a long-video call): the
     pipeline counts steps from 0 in each window; this reports them as one run (window w, step
@@ -358,6 +379,14 @@ class Adapter(ABC):
     @property
     def name(self) -> str:
         return self.local.id if self.local.source == "hf-cache" else self.local.path.name
+
+    @property
+    def _vae(self) -> dict[str, Any]:
+        return self.folder.component_config("vae")
+
+    @property
+    def _transformer(self) -> dict[str, Any]:
+        return self.folder.component_config("transformer")
 
     @property
     def distilled(self) -> bool:

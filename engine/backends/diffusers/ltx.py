@@ -52,6 +52,7 @@ from engine.backends.diffusers.common import (
     RunContext,
     Window,
     WindowedSteps,
+    derived_pipeline,
     pretrained_kwargs,
     read_source_frames,
     window_length,
@@ -101,14 +102,6 @@ class LTXAdapter(Adapter):
 
     # -- facts from the configs ----------------------------------------------------------------
     @property
-    def _vae(self) -> dict[str, Any]:
-        return self.folder.component_config("vae")
-
-    @property
-    def _transformer(self) -> dict[str, Any]:
-        return self.folder.component_config("transformer")
-
-    @property
     def variant(self) -> str:
         return "distilled" if self.distilled else "dev"
 
@@ -141,6 +134,12 @@ class LTXAdapter(Adapter):
     @property
     def latent_channels(self) -> int:
         return int(self._vae.get("latent_channels", 128))
+
+    def distilled_schedule(self, steps: int) -> list[float] | None:
+        """Lightricks' fixed timesteps when a distilled checkpoint runs its 8 steps, else None."""
+        if self.distilled and steps == len(DISTILLED_TIMESTEPS):
+            return list(DISTILLED_TIMESTEPS)
+        return None
 
     def operations(self) -> frozenset[str]:
         return frozenset(OPERATIONS) | {LONG_SHOT}
@@ -240,9 +239,7 @@ class LTXAdapter(Adapter):
 
         # 2. The schedule.
         steps, guidance = int(req.steps or self.defaults()[0]), float(req.guidance or 0.0)
-        timesteps = None
-        if self.distilled and steps == len(DISTILLED_TIMESTEPS):
-            timesteps = list(DISTILLED_TIMESTEPS)
+        timesteps = self.distilled_schedule(steps)
         # 3. Denoise to latents (the step callback reports, previews and raises on cancel).
         latents = self._denoise(
             ctx, conds, window.length, steps, guidance, timesteps, denoise_strength
@@ -302,21 +299,15 @@ class LTXAdapter(Adapter):
 
     def _long_pipeline(self, loaded: LoadedModel) -> Any:
         """diffusers' long-video pipeline over the loaded models (no second copy of weights)."""
-        made = loaded.derived.get("long")
-        if made is None:
-            from diffusers import LTXEulerAncestralRFScheduler, LTXI2VLongMultiPromptPipeline
+        from diffusers import LTXEulerAncestralRFScheduler, LTXI2VLongMultiPromptPipeline
 
-            pipe = loaded.pipe
-            made = LTXI2VLongMultiPromptPipeline(
-                scheduler=LTXEulerAncestralRFScheduler.from_config(pipe.scheduler.config),
-                vae=pipe.vae,
-                text_encoder=pipe.text_encoder,
-                tokenizer=pipe.tokenizer,
-                transformer=pipe.transformer,
+        def build(base: dict[str, Any]) -> Any:
+            rf = LTXEulerAncestralRFScheduler.from_config(base["scheduler"].config)
+            return LTXI2VLongMultiPromptPipeline(
+                **dict(base, scheduler=rf), transformer=loaded.pipe.transformer
             )
-            made.set_progress_bar_config(disable=True)
-            loaded.derived["long"] = made
-        return made
+
+        return derived_pipeline(loaded, "long", build)
 
     def _long(self, ctx: RunContext, req: LongShot) -> dict[str, Any]:
         from diffusers.pipelines.ltx.pipeline_ltx_condition import linear_quadratic_schedule
@@ -324,8 +315,9 @@ class LTXAdapter(Adapter):
         length, tile, overlap, tiles = self.long_tiles(req)
         prompts = self.long_prompts(req, tiles, overlap)
         steps, guidance = int(req.steps or self.defaults()[0]), float(req.guidance or 0.0)
-        if self.distilled and steps == len(DISTILLED_TIMESTEPS):
-            sigmas = [x / 1000.0 for x in DISTILLED_TIMESTEPS]
+        distilled = self.distilled_schedule(steps)
+        if distilled:
+            sigmas = [x / 1000.0 for x in distilled]
         else:
             sigmas = [float(x) for x in linear_quadratic_schedule(steps)]
         sigmas.append(0.0)  # the pipeline runs to the terminal sigma it is given
@@ -414,11 +406,7 @@ class LTXAdapter(Adapter):
             int(ctx.request.steps or self.defaults()[0]),
             float(ctx.request.guidance or 0.0),
         )
-        timesteps = (
-            list(DISTILLED_TIMESTEPS)
-            if self.distilled and steps == len(DISTILLED_TIMESTEPS)
-            else None
-        )
+        timesteps = self.distilled_schedule(steps)
         latents = self._denoise(ctx, [], 1, steps, guidance, timesteps, 1.0, stage="keyframe")
         video = self._decode(ctx, latents)
         f = video[0, :, 0]

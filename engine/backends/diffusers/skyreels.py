@@ -57,6 +57,7 @@ from engine.backends.diffusers.common import (
     RunContext,
     Window,
     WindowedSteps,
+    derived_pipeline,
     pretrained_kwargs,
     window_length,
 )
@@ -83,14 +84,6 @@ class SkyReelsAdapter(Adapter):
     cfg_batched = False  # the DF pipelines call the transformer twice per step under guidance
 
     # -- facts from the configs ----------------------------------------------------------------
-    @property
-    def _vae(self) -> dict[str, Any]:
-        return self.folder.component_config("vae")
-
-    @property
-    def _transformer(self) -> dict[str, Any]:
-        return self.folder.component_config("transformer")
-
     @property
     def variant(self) -> str:
         return "df"
@@ -226,48 +219,24 @@ class SkyReelsAdapter(Adapter):
 
     def _derived(self, loaded: LoadedModel, name: str) -> Any:
         """The other DF pipelines (and a Wan text encoder) over the loaded models."""
-        if name in loaded.derived:
-            return loaded.derived[name]
         import diffusers
 
-        pipe = loaded.pipe
-        base = dict(
-            tokenizer=pipe.tokenizer,
-            text_encoder=pipe.text_encoder,
-            vae=pipe.vae,
-            scheduler=pipe.scheduler,
-        )
-        if name == "text":
-            made = diffusers.WanPipeline(**base)
-        elif name == "v2v":
-            made = diffusers.SkyReelsV2DiffusionForcingVideoToVideoPipeline(
-                **base, transformer=pipe.transformer
-            )
-        elif name == "i2v":
-            made = diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline(
-                **base, transformer=pipe.transformer
-            )
-        else:  # pragma: no cover
-            raise KeyError(name)
-        made.set_progress_bar_config(disable=True)
-        loaded.derived[name] = made
-        return made
+        tr = loaded.pipe.transformer
+        builds = {
+            "text": lambda base: diffusers.WanPipeline(**base),
+            "v2v": lambda base: diffusers.SkyReelsV2DiffusionForcingVideoToVideoPipeline(
+                **base, transformer=tr
+            ),
+            "i2v": lambda base: diffusers.SkyReelsV2DiffusionForcingImageToVideoPipeline(
+                **base, transformer=tr
+            ),
+        }
+        return derived_pipeline(loaded, name, builds[name])
 
     def encode_for_preview(self, loaded: LoadedModel) -> Any:
-        import torch
+        from engine.backends.diffusers.wan import wan_preview_encoder
 
-        pipe = loaded.pipe
-        vae = pipe.vae
-        z = self.latent_channels
-        mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1)
-        inv_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1)
-
-        def encode(images: Any) -> Any:
-            images = images.to(pipe._execution_device, vae.dtype)
-            lat = vae.encode(images).latent_dist.mode().float()
-            return (lat - mean.to(lat.device)) * inv_std.to(lat.device)
-
-        return encode
+        return wan_preview_encoder(loaded, self.latent_channels)
 
     def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
         """`latents` are the window being denoised, (B, C, F, h, w): its middle frame."""

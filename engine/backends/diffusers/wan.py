@@ -46,11 +46,12 @@ from engine.backends.diffusers.common import (
     LoadedModel,
     RunContext,
     Window,
+    derived_pipeline,
     pretrained_kwargs,
     read_source_frames,
 )
 
-__all__ = ["WanAdapter"]
+__all__ = ["WanAdapter", "wan_preview_encoder"]
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,6 @@ class WanAdapter(Adapter):
     cfg_batched = False  # the Wan pipelines call the transformer twice per step under guidance
 
     # -- facts from the configs ----------------------------------------------------------------
-    @property
-    def _vae(self) -> dict[str, Any]:
-        return self.folder.component_config("vae")
-
     @property
     def _transformer(self) -> dict[str, Any]:
         return self.folder.component_config("transformer") or self.folder.component_config(
@@ -229,46 +226,20 @@ class WanAdapter(Adapter):
 
     def _derived(self, loaded: LoadedModel, name: str) -> Any:
         """Other Wan pipelines over the loaded models (no second copy of the weights)."""
-        if name in loaded.derived:
-            return loaded.derived[name]
         import diffusers
 
-        pipe = loaded.pipe
-        base = dict(
-            tokenizer=pipe.tokenizer,
-            text_encoder=pipe.text_encoder,
-            vae=pipe.vae,
-            scheduler=pipe.scheduler,
-        )
-        if name == "text":
-            made = diffusers.WanPipeline(**base)
-        elif name == "v2v":
-            made = diffusers.WanVideoToVideoPipeline(**base, transformer=pipe.transformer)
-        elif name == "i2v":
-            made = diffusers.WanImageToVideoPipeline(
-                **base, transformer=pipe.transformer, expand_timesteps=True
-            )
-        else:  # pragma: no cover
-            raise KeyError(name)
-        made.set_progress_bar_config(disable=True)
-        loaded.derived[name] = made
-        return made
+        tr = loaded.pipe.transformer
+        builds = {
+            "text": lambda base: diffusers.WanPipeline(**base),
+            "v2v": lambda base: diffusers.WanVideoToVideoPipeline(**base, transformer=tr),
+            "i2v": lambda base: diffusers.WanImageToVideoPipeline(
+                **base, transformer=tr, expand_timesteps=True
+            ),
+        }
+        return derived_pipeline(loaded, name, builds[name])
 
     def encode_for_preview(self, loaded: LoadedModel) -> Any:
-        import torch
-
-        pipe = loaded.pipe
-        vae = pipe.vae
-        z = self.latent_channels
-        mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1)
-        inv_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1)
-
-        def encode(images: Any) -> Any:
-            images = images.to(pipe._execution_device, vae.dtype)
-            lat = vae.encode(images).latent_dist.mode().float()
-            return (lat - mean.to(lat.device)) * inv_std.to(lat.device)
-
-        return encode
+        return wan_preview_encoder(loaded, self.latent_channels)
 
     def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
         """`latents` are (B, C, F, h, w); the first `geometry` frames are reference images."""
@@ -503,3 +474,21 @@ class WanAdapter(Adapter):
             video = vae.decode(lat * std + mean, return_dict=False)[0]
         pipe.maybe_free_model_hooks()
         return video
+
+
+def wan_preview_encoder(loaded: LoadedModel, z: int) -> Any:
+    """Images -> normalised latents through a Wan VAE (fits the live preview's projection);
+    shared by the families built on Wan 2.1 (Wan, SkyReels-V2)."""
+    import torch
+
+    pipe = loaded.pipe
+    vae = pipe.vae
+    mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1)
+    inv_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1)
+
+    def encode(images: Any) -> Any:
+        images = images.to(pipe._execution_device, vae.dtype)
+        lat = vae.encode(images).latent_dist.mode().float()
+        return (lat - mean.to(lat.device)) * inv_std.to(lat.device)
+
+    return encode
