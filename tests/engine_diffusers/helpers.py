@@ -100,3 +100,15 @@ def fake_ltx_files(weights: str = "safetensors") -> dict[str, bytes | str]:
         ext = {"safetensors": "safetensors", "bin": "bin", "ckpt": "ckpt"}[weights]
         files[f"{comp}/{name}.{ext}"] = b"\0" * 16
     return files
+
+
+def cli(capsys: Any, *argv: Any) -> Any:
+    """Run `previz` in this process; assert it succeeded; its JSON output (with --json)."""
+    import json
+
+    from previz.cli.main import run
+
+    code = run([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out) if "--json" in argv else out

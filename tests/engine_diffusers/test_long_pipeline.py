@@ -6,7 +6,6 @@ frames = 12 frames here (24 on a real LTX-Video).
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from engine.api import Cancelled, CancelToken, LongShot, RequestError, ShotWindo
 from engine.job import run_job  # noqa: E402
 from engine.media import HEAD_TAIL_FRAMES, probe, read_frames  # noqa: E402
 from previz.cli.main import run  # noqa: E402
+from tests.engine_diffusers.helpers import cli  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -127,19 +127,12 @@ def test_windows_must_cover_the_shot():
         LongShot(windows=(ShotWindow(0, 8, "a"),), num_frames=16)
 
 
-def _cli(capsys, *argv):  # type: ignore[no-untyped-def]
-    code = run([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out) if "--json" in argv else out
-
-
 def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
     tmp_path: Path, capsys, ltx_model: Path
 ) -> None:
     d = tmp_path / "Long.previz"
-    _cli(capsys, "new", d, "--fps", "24", "--size", "96x64")
-    _cli(
+    cli(capsys, "new", d, "--fps", "24", "--size", "96x64")
+    cli(
         capsys,
         "shot",
         "add",
@@ -149,8 +142,8 @@ def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
         "--duration",
         "48f",
     )
-    _cli(capsys, "models", "add", ltx_model, "--default", "--json")
-    take = _cli(capsys, "generate", d, "0010", "--steps", "2", "--seed", "3", "--json")
+    cli(capsys, "models", "add", ltx_model, "--default", "--json")
+    take = cli(capsys, "generate", d, "0010", "--steps", "2", "--seed", "3", "--json")
     r = take["recipe"]
     assert take["frame_count"] == 48 and r["long_method"] == "pipeline"
     assert "long-video pipeline" in r["method"]
@@ -163,7 +156,7 @@ def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
     ]
     assert len(take["segments"]) == 2
     # re-rolling window 2 continues window 1's tail by chaining; window 1 is kept as it is
-    again = _cli(
+    again = cli(
         capsys,
         "generate",
         d,
@@ -187,9 +180,7 @@ def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
     pinned = again["recipe"]["window_recipes"][0]["diffusers"]["conditioning_frames"]
     assert [c["frames"] for c in pinned] == [HEAD_TAIL_FRAMES] == [9]
     # asking for chaining by name chains every window
-    chained = _cli(
-        capsys, "generate", d, "0010", "--steps", "2", "--long-method", "chain", "--json"
-    )
+    chained = cli(capsys, "generate", d, "0010", "--steps", "2", "--long-method", "chain", "--json")
     assert chained["recipe"]["long_method"] == "chain" and "call" not in chained["recipe"]
     # the first window was snapped to the model's 4k+1 (25 frames); the next made one fewer,
     # so the take is still the shot's 48 frames, and the recipe says where each window lies
@@ -199,8 +190,8 @@ def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
 
 def test_the_pipeline_method_is_refused_clearly_where_there_is_none(tmp_path: Path, capsys):
     d = tmp_path / "Anim.previz"
-    _cli(capsys, "new", d, "--fps", "24", "--size", "128x72")
-    _cli(capsys, "shot", "add", d, "--prompt", "WIDE, a ferry", "--duration", "96f")
+    cli(capsys, "new", d, "--fps", "24", "--size", "128x72")
+    cli(capsys, "shot", "add", d, "--prompt", "WIDE, a ferry", "--duration", "96f")
     code = run(
         [
             "generate",

@@ -41,7 +41,7 @@ from engine.api import (  # noqa: E402
 from engine.backends.diffusers.skyreels import SkyReelsAdapter  # noqa: E402
 from engine.job import run_job  # noqa: E402
 from engine.media import HEAD_TAIL_FRAMES, probe  # noqa: E402
-from tests.engine_diffusers.helpers import as_array, pngs  # noqa: E402
+from tests.engine_diffusers.helpers import as_array, cli, pngs  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -228,7 +228,9 @@ def test_a_long_shot_is_one_df_call_cut_into_windows(
     for k, f in enumerate(out.windows):
         d = tmp_path / "job" / f"w{k:02d}"
         assert probe(d / f.video)[0] == f.num_frames
-        assert len(f.tail) == min(HEAD_TAIL_FRAMES, f.num_frames) and all((d / p).exists() for p in f.tail)
+        assert len(f.tail) == min(HEAD_TAIL_FRAMES, f.num_frames) and all(
+            (d / p).exists() for p in f.tail
+        )
     rec = out.result.recipe
     assert rec["operation"] == "long" and out.result.frames == 31
     assert rec["diffusers"]["window"] == {"frames": 33, "keep_start": 0, "keep_end": 31}
@@ -313,25 +315,14 @@ def test_a_minute_long_shot_validates_and_moves_its_windows_to_the_native_rate(s
     assert fresh.loads == 0
 
 
-def _cli(capsys, *argv):  # type: ignore[no-untyped-def]
-    import json
-
-    from previz.cli.main import run
-
-    code = run([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out) if "--json" in argv else out
-
-
 def test_through_the_app_one_prompt_is_one_call_and_timed_prompts_chain(
     tmp_path: Path, capsys, skyreels_model: Path
 ) -> None:
     d = tmp_path / "Sky.previz"
-    _cli(capsys, "new", d, "--fps", "24", "--size", "64x64")
-    _cli(capsys, "shot", "add", d, "--prompt", "WIDE, a ferry crosses", "--duration", "105f")
-    _cli(capsys, "models", "add", skyreels_model, "--default", "--json")
-    take = _cli(capsys, "generate", d, "0010", "--steps", "2", "--seed", "3", "--json")
+    cli(capsys, "new", d, "--fps", "24", "--size", "64x64")
+    cli(capsys, "shot", "add", d, "--prompt", "WIDE, a ferry crosses", "--duration", "105f")
+    cli(capsys, "models", "add", skyreels_model, "--default", "--json")
+    take = cli(capsys, "generate", d, "0010", "--steps", "2", "--seed", "3", "--json")
     r = take["recipe"]
     # one prompt, longer than the model's 97-frame window: the DF pipeline's long mode, one call
     assert r["long_method"] == "pipeline" and take["frame_count"] == 105
@@ -341,7 +332,7 @@ def test_through_the_app_one_prompt_is_one_call_and_timed_prompts_chain(
     assert len(lp["iterations"]) == 2 and len(take["segments"]) == len(r["windows"]) >= 2
     # timed prompts: the DF pipeline takes one prompt, so "auto" chains windows instead, and
     # the second window continues the first one's lossless tail through the V2V pipeline
-    _cli(
+    cli(
         capsys,
         "shot",
         "add",
@@ -351,7 +342,7 @@ def test_through_the_app_one_prompt_is_one_call_and_timed_prompts_chain(
         "--duration",
         "105f",
     )
-    chained = _cli(capsys, "generate", d, "0020", "--steps", "2", "--seed", "3", "--json")
+    chained = cli(capsys, "generate", d, "0020", "--steps", "2", "--seed", "3", "--json")
     r = chained["recipe"]
     assert r["long_method"] == "chain" and chained["frame_count"] == 105 and "call" not in r
     first, second = r["window_recipes"]

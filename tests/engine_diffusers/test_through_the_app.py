@@ -3,30 +3,31 @@
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from previz.cli.main import run
+from tests.engine_diffusers.helpers import cli
 
 pytestmark = pytest.mark.timeout(600)
 
 
-def cli(capsys, *argv):
-    code = run([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out) if "--json" in argv else out
-
-
-def test_generate_and_extend_with_a_model_folder(tmp_path: Path, capsys, ltx_model: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generate_and_extend_with_a_model_folder(
+    tmp_path: Path, capsys, ltx_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     d = tmp_path / "Real.previz"
     cli(capsys, "new", d, "--fps", "24", "--size", "160x96")
-    cli(capsys, "shot", "add", d, "--prompt", "WIDE, dusk, a ferry leaves the pier",
-        "--duration", "16f")
+    cli(
+        capsys,
+        "shot",
+        "add",
+        d,
+        "--prompt",
+        "WIDE, dusk, a ferry leaves the pier",
+        "--duration",
+        "16f",
+    )
     cli(capsys, "models", "add", ltx_model, "--default", "--json")
     take = cli(capsys, "generate", d, "0010", "--steps", "2", "--seed", "3", "--json")
     assert take["engine"] == "diffusers"
@@ -37,7 +38,8 @@ def test_generate_and_extend_with_a_model_folder(tmp_path: Path, capsys, ltx_mod
     assert any("17" in n for n in take["recipe"]["notes"])
     assert take["recipe"]["memory_plan"]
     assert take["recipe"]["speed"]["requested"]["cfg_batch"] is True  # the app settings arrived
-    ext = cli(capsys, "extend", d, "0010", "--forward", "--duration", "8f", "--steps", "2",
-              "--json")
+    ext = cli(
+        capsys, "extend", d, "0010", "--forward", "--duration", "8f", "--steps", "2", "--json"
+    )
     assert ext["frame_count"] == 17 + 8 and ext["parents"] == [take["id"]]
     assert Fraction(ext["fps"]) == 24

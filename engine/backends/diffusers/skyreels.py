@@ -58,7 +58,6 @@ from engine.backends.diffusers.common import (
     Window,
     WindowedSteps,
     derived_pipeline,
-    pretrained_kwargs,
     window_length,
 )
 
@@ -205,17 +204,12 @@ class SkyReelsAdapter(Adapter):
     # -- loading -------------------------------------------------------------------------------
     def load(self, dtype: Any) -> Any:
         import diffusers
-        import torch
 
-        # The Wan VAE is kept in float32 (diffusers' recommendation: half precision bands colour).
-        vae = diffusers.AutoencoderKLWan.from_pretrained(
-            str(self.folder.path), subfolder="vae", **pretrained_kwargs(torch.float32)
+        from engine.backends.diffusers.wan import load_with_wan_vae
+
+        return load_with_wan_vae(
+            diffusers.SkyReelsV2DiffusionForcingPipeline, self.folder.path, dtype
         )
-        pipe = diffusers.SkyReelsV2DiffusionForcingPipeline.from_pretrained(
-            str(self.folder.path), vae=vae, **pretrained_kwargs(dtype)
-        )
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
 
     def _derived(self, loaded: LoadedModel, name: str) -> Any:
         """The other DF pipelines (and a Wan text encoder) over the loaded models."""
@@ -370,18 +364,9 @@ class SkyReelsAdapter(Adapter):
         }
 
     def _encode_prompt(self, ctx: RunContext, prompt: str, guidance: float) -> dict[str, Any]:
-        text = self._derived(ctx.loaded, "text")
-        cfg = guidance > 1.0
-        ctx.cancel.raise_if_cancelled()
-        ctx.stage("encode")
-        pe, ne = text.encode_prompt(
-            prompt=prompt,
-            negative_prompt=ctx.request.negative_prompt if cfg else None,
-            do_classifier_free_guidance=cfg,
-            max_sequence_length=512,  # what the DF pipelines use when given a prompt
-            device=ctx.loaded.pipe._execution_device,
-        )
-        return {"prompt_embeds": pe, "negative_prompt_embeds": ne if cfg else None}
+        from engine.backends.diffusers.wan import wan_encode_prompt
+
+        return wan_encode_prompt(ctx, self._derived(ctx.loaded, "text"), prompt, guidance)
 
     def _common(self, ctx: RunContext, steps: int, guidance: float) -> dict[str, Any]:
         req = ctx.request
@@ -414,19 +399,9 @@ class SkyReelsAdapter(Adapter):
             return pipe(**kwargs).frames
 
     def _decode(self, ctx: RunContext, latents: Any) -> Any:
-        """Denormalise and decode with the (float32) VAE."""
-        import torch
+        from engine.backends.diffusers.wan import wan_decode
 
-        pipe = ctx.loaded.pipe
-        vae = ctx.begin_decode()
-        z = self.latent_channels
-        with torch.no_grad():
-            lat = latents.to(device=pipe._execution_device, dtype=vae.dtype)
-            mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1).to(lat)
-            std = torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1).to(lat)
-            video = vae.decode(lat * std + mean, return_dict=False)[0]
-        pipe.maybe_free_model_hooks()
-        return video
+        return wan_decode(ctx, latents, self.latent_channels)
 
 
 @contextlib.contextmanager

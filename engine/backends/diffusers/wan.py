@@ -51,7 +51,13 @@ from engine.backends.diffusers.common import (
     read_source_frames,
 )
 
-__all__ = ["WanAdapter", "wan_preview_encoder"]
+__all__ = [
+    "WanAdapter",
+    "load_with_wan_vae",
+    "wan_decode",
+    "wan_encode_prompt",
+    "wan_preview_encoder",
+]
 
 log = logging.getLogger(__name__)
 
@@ -210,19 +216,11 @@ class WanAdapter(Adapter):
     # -- loading -------------------------------------------------------------------------------
     def load(self, dtype: Any) -> Any:
         import diffusers
-        import torch
 
         cls_name = self.folder.pipeline
         if cls_name == "WanVideoToVideoPipeline":
             cls_name = "WanPipeline"  # same models; remix derives its pipeline from it
-        cls = getattr(diffusers, cls_name)
-        # Wan's VAE is kept in float32 (diffusers' recommendation: half precision bands colour).
-        vae = diffusers.AutoencoderKLWan.from_pretrained(
-            str(self.folder.path), subfolder="vae", **pretrained_kwargs(torch.float32)
-        )
-        pipe = cls.from_pretrained(str(self.folder.path), vae=vae, **pretrained_kwargs(dtype))
-        pipe.set_progress_bar_config(disable=True)
-        return pipe
+        return load_with_wan_vae(getattr(diffusers, cls_name), self.folder.path, dtype)
 
     def _derived(self, loaded: LoadedModel, name: str) -> Any:
         """Other Wan pipelines over the loaded models (no second copy of the weights)."""
@@ -314,19 +312,9 @@ class WanAdapter(Adapter):
         return recipe
 
     def _encode_prompt(self, ctx: RunContext, guidance: float) -> dict[str, Any]:
-        req = ctx.request
-        text = self._derived(ctx.loaded, "text")
-        cfg = guidance > 1.0
-        ctx.cancel.raise_if_cancelled()
-        ctx.stage("encode")
-        pe, ne = text.encode_prompt(
-            prompt=req.prompt,
-            negative_prompt=req.negative_prompt if cfg else None,
-            do_classifier_free_guidance=cfg,
-            max_sequence_length=512,  # what the Wan pipelines use when given a prompt
-            device=ctx.loaded.pipe._execution_device,
+        return wan_encode_prompt(
+            ctx, self._derived(ctx.loaded, "text"), ctx.request.prompt, guidance
         )
-        return {"prompt_embeds": pe, "negative_prompt_embeds": ne if cfg else None}
 
     def _extend(self, ctx: RunContext, req: Extend) -> tuple[list[Known], Window]:
         return self._pins(ctx, req)
@@ -461,19 +449,7 @@ class WanAdapter(Adapter):
         return np.ascontiguousarray(f.permute(1, 2, 0).cpu().numpy())
 
     def _decode(self, ctx: RunContext, latents: Any, refs: int) -> Any:
-        """Strip reference-image frames, denormalise, decode with the (float32) VAE."""
-        import torch
-
-        pipe = ctx.loaded.pipe
-        vae = ctx.begin_decode()
-        z = self.latent_channels
-        with torch.no_grad():
-            lat = latents[:, :, refs:].to(device=pipe._execution_device, dtype=vae.dtype)
-            mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1).to(lat)
-            std = torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1).to(lat)
-            video = vae.decode(lat * std + mean, return_dict=False)[0]
-        pipe.maybe_free_model_hooks()
-        return video
+        return wan_decode(ctx, latents, self.latent_channels, refs)
 
 
 def wan_preview_encoder(loaded: LoadedModel, z: int) -> Any:
@@ -492,3 +468,48 @@ def wan_preview_encoder(loaded: LoadedModel, z: int) -> Any:
         return (lat - mean.to(lat.device)) * inv_std.to(lat.device)
 
     return encode
+
+
+def load_with_wan_vae(cls: Any, path: Any, dtype: Any) -> Any:
+    """A pipeline of a Wan-based family from its folder, with the Wan VAE kept in float32
+    (diffusers' recommendation: half precision bands colour)."""
+    import diffusers
+    import torch
+
+    vae = diffusers.AutoencoderKLWan.from_pretrained(
+        str(path), subfolder="vae", **pretrained_kwargs(torch.float32)
+    )
+    pipe = cls.from_pretrained(str(path), vae=vae, **pretrained_kwargs(dtype))
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def wan_encode_prompt(ctx: RunContext, text: Any, prompt: str, guidance: float) -> dict[str, Any]:
+    """T5 embeddings of ``prompt`` (and the negative prompt under guidance) through a Wan
+    pipeline's encoder, once per job, for every pipeline call of it."""
+    cfg = guidance > 1.0
+    ctx.cancel.raise_if_cancelled()
+    ctx.stage("encode")
+    pe, ne = text.encode_prompt(
+        prompt=prompt,
+        negative_prompt=ctx.request.negative_prompt if cfg else None,
+        do_classifier_free_guidance=cfg,
+        max_sequence_length=512,  # what the Wan pipelines use when given a prompt
+        device=ctx.loaded.pipe._execution_device,
+    )
+    return {"prompt_embeds": pe, "negative_prompt_embeds": ne if cfg else None}
+
+
+def wan_decode(ctx: RunContext, latents: Any, z: int, refs: int = 0) -> Any:
+    """Strip ``refs`` reference-image frames, denormalise, decode with the (float32) Wan VAE."""
+    import torch
+
+    pipe = ctx.loaded.pipe
+    vae = ctx.begin_decode()
+    with torch.no_grad():
+        lat = latents[:, :, refs:].to(device=pipe._execution_device, dtype=vae.dtype)
+        mean = torch.tensor(vae.config.latents_mean).view(1, z, 1, 1, 1).to(lat)
+        std = torch.tensor(vae.config.latents_std).view(1, z, 1, 1, 1).to(lat)
+        video = vae.decode(lat * std + mean, return_dict=False)[0]
+    pipe.maybe_free_model_hooks()
+    return video
