@@ -316,6 +316,7 @@ class QtMainWindow(QMainWindow):
         s.addSeparator()
         for a in (
             self.actions.generate_action,
+            self.actions.draft_action,
             self.actions.reprompt_action,
             self.actions.variations_action,
         ):
@@ -365,6 +366,7 @@ class QtMainWindow(QMainWindow):
         tb.addSeparator()
         for a in (
             self.actions.generate_action,
+            self.actions.draft_action,
             self.actions.reprompt_action,
             self.actions.variations_action,
         ):

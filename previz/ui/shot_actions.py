@@ -8,6 +8,7 @@ wakes the job runner; the UI never waits for a job.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from fractions import Fraction
 from pathlib import Path
@@ -74,6 +75,13 @@ class QtShotActions(QObject):
         self.generate_action = act(
             "Generate", self.generate, "Ctrl+G", "Generate a take for each selected shot (Ctrl+G)"
         )
+        self.draft_action = act(
+            "Generate Draft",
+            self.generate_draft,
+            "Ctrl+Alt+G",
+            "A cheap preview take of each selected shot: half size, a quarter of the steps; "
+            "render it in full later from the takes panel (Ctrl+Alt+G)",
+        )
         self.reprompt_action = act(
             "Re-prompt",
             self.reprompt,
@@ -124,6 +132,7 @@ class QtShotActions(QObject):
         )
         self.shot_actions = [
             self.generate_action,
+            self.draft_action,
             self.reprompt_action,
             self.variations_action,
             self.extend_fwd_action,
@@ -234,9 +243,15 @@ class QtShotActions(QObject):
 
     # --- generation ---------------------------------------------------------------------------
 
-    def generate(self, shot_ids: list[int] | None = None, count: int = 1) -> list[JobInfo]:
-        """A new take for each shot (``count`` seeds each). Shots that cannot be generated are
-        reported together; the others are queued."""
+    def generate_draft(self, shot_ids: list[int] | None = None) -> list[JobInfo]:
+        """A cheap preview take of each shot (re-rendered in full later with the same seed)."""
+        return self.generate(shot_ids, draft=True)
+
+    def generate(
+        self, shot_ids: list[int] | None = None, count: int = 1, *, draft: bool = False
+    ) -> list[JobInfo]:
+        """A new take for each shot (``count`` seeds each; ``draft``: a cheap preview). Shots
+        that cannot be generated are reported together; the others are queued."""
         if self.host.svc is None or self.host.gen is None or not self.host.commit_pending():
             return []
         ids = shot_ids if shot_ids is not None else self._targets()
@@ -244,6 +259,8 @@ class QtShotActions(QObject):
             show_error(self.parent_widget, InvalidInput("select a shot to generate"))
             return []
         choice = self.host.engine_choice()
+        if draft:
+            choice = dataclasses.replace(choice, draft=True)
         jobs: list[JobInfo] = []
         problems: list[str] = []
         for sid in ids:

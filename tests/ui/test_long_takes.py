@@ -37,11 +37,13 @@ def test_reroll_from_a_window_and_render_a_draft_in_full(qtbot, tmp_path: Path,
     assert second.segments[1:] != first.segments[1:]
     assert second.recipe["rerolled_from_window"] == 2
 
-    gen.generate(shot.id, EngineChoice(engine="animatic", seed=5, draft=True), window_frames=48)
-    w.runner.wake()
+    # one click (Shot > Generate Draft) makes a cheap preview take of the selected shot
+    w.focus_shot(shot.id)
+    w.actions.draft_action.trigger()
     qtbot.waitUntil(lambda: len(w.svc.takes(shot.id)) == 3, timeout=JOB_TIMEOUT_MS)
     w.takes.refresh()
     draft = w.svc.takes(shot.id)[-1]
+    assert draft.recipe["draft"] and draft.width < second.width
     w.takes.set_current_take(draft.id)
     assert w.takes.btn_rerender.isVisibleTo(w.takes)
     assert not w.takes.btn_reroll.isVisibleTo(w.takes)
