@@ -292,7 +292,7 @@ class Generation:
             )
             raise InvalidInput(
                 f"the {what} has no long-video pipeline; use --long-method chain (or auto), or "
-                "pick an LTX-Video model"
+                "pick an LTX-Video or SkyReels-V2 diffusion-forcing model"
             )
         return "chain"
 

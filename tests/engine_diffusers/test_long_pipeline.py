@@ -18,7 +18,14 @@ pytest.importorskip("transformers")
 
 from diffusers import LTXI2VLongMultiPromptPipeline  # noqa: E402
 
-from engine.api import Cancelled, CancelToken, LongShot, RequestError, ShotWindow  # noqa: E402
+from engine.api import (  # noqa: E402
+    Cancelled,
+    CancelToken,
+    LongShot,
+    RequestError,
+    ShotWindow,
+    TextToVideo,
+)
 from engine.job import run_job  # noqa: E402
 from engine.media import HEAD_TAIL_FRAMES, probe, read_frames  # noqa: E402
 from previz.cli.main import run  # noqa: E402
@@ -65,6 +72,16 @@ def test_a_long_shot_is_one_pipeline_call_cut_into_windows(engine, ltx_model, tm
         "the ferry docks",
     ]
     assert call["sigmas"][0] == 1.0 and call["sigmas"][-1] == 0.0  # runs to the end
+    # the same noise levels a one-window call (LTXConditionPipeline) goes through
+    run_job(
+        engine,
+        TextToVideo(
+            prompt="a pier", width=W, height=H, num_frames=9, steps=2, model=str(ltx_model)
+        ),
+        tmp_path / "one",
+    )
+    one = [float(x) for x in engine._loaded.pipe.scheduler.sigmas]
+    assert call["sigmas"] == pytest.approx(one)
     # one clip per planned window, with the lossless head/tail chained windows have
     assert [f.num_frames for f in out.windows] == [16, 16, 13]
     for k, f in enumerate(out.windows):

@@ -169,6 +169,7 @@ class LTXAdapter(Adapter):
     def load(self, dtype: Any) -> Any:
         from diffusers import LTXConditionPipeline
 
+        _quiet_timesteps_warning()
         pipe = LTXConditionPipeline.from_pretrained(
             str(self.folder.path), **pretrained_kwargs(dtype)
         )
@@ -297,6 +298,21 @@ class LTXAdapter(Adapter):
             prompts.append(w.prompt)
         return prompts
 
+    def chained_sigmas(self, loaded: LoadedModel, steps: int) -> list[float]:
+        """The noise levels a one-window call (LTXConditionPipeline) goes through for ``steps``,
+        down to the terminal 0: its timesteps put through the loaded scheduler's own config
+        (shift, terminal stretch), so the long call denoises exactly as chained windows do."""
+        import copy
+
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import linear_quadratic_schedule
+
+        timesteps = self.distilled_schedule(steps) or [
+            float(x) * 1000.0 for x in linear_quadratic_schedule(steps)
+        ]
+        scheduler = copy.deepcopy(loaded.pipe.scheduler)
+        scheduler.set_timesteps(timesteps=timesteps, device="cpu")
+        return [float(x) for x in scheduler.sigmas]
+
     def _long_pipeline(self, loaded: LoadedModel) -> Any:
         """diffusers' long-video pipeline over the loaded models (no second copy of weights)."""
         from diffusers import LTXEulerAncestralRFScheduler, LTXI2VLongMultiPromptPipeline
@@ -310,17 +326,10 @@ class LTXAdapter(Adapter):
         return derived_pipeline(loaded, "long", build)
 
     def _long(self, ctx: RunContext, req: LongShot) -> dict[str, Any]:
-        from diffusers.pipelines.ltx.pipeline_ltx_condition import linear_quadratic_schedule
-
         length, tile, overlap, tiles = self.long_tiles(req)
         prompts = self.long_prompts(req, tiles, overlap)
         steps, guidance = int(req.steps or self.defaults()[0]), float(req.guidance or 0.0)
-        distilled = self.distilled_schedule(steps)
-        if distilled:
-            sigmas = [x / 1000.0 for x in distilled]
-        else:
-            sigmas = [float(x) for x in linear_quadratic_schedule(steps)]
-        sigmas.append(0.0)  # the pipeline runs to the terminal sigma it is given
+        sigmas = self.chained_sigmas(ctx.loaded, steps)
         pipe = self._long_pipeline(ctx.loaded)
         p, _ = self._patch
         lh, lw = req.height // self.spatial // p, req.width // self.spatial // p
@@ -499,3 +508,17 @@ class LTXAdapter(Adapter):
             video = vae.decode(lat, timestep, return_dict=False)[0]
         pipe.maybe_free_model_hooks()
         return video
+
+
+class _TimestepsWarningFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("`timesteps` were passed without `sigmas`")
+
+
+def _quiet_timesteps_warning() -> None:
+    """LTXConditionPipeline hands its scheduler timesteps by design (its own schedule) and
+    diffusers warns about that on every call; drop that one message, keep the logger's others."""
+    name = "diffusers.schedulers.scheduling_flow_match_euler_discrete"
+    lg = logging.getLogger(name)
+    if not any(isinstance(f, _TimestepsWarningFilter) for f in lg.filters):
+        lg.addFilter(_TimestepsWarningFilter())
