@@ -56,14 +56,30 @@ def _shot(model: Path, **kw) -> LongShot:  # type: ignore[no-untyped-def]
     return LongShot(**fields)
 
 
-def test_a_long_shot_is_one_pipeline_call_cut_into_windows(engine, ltx_model, tmp_path, capture):
+def test_a_long_shot_is_one_pipeline_call_cut_into_windows(
+    engine, ltx_model, tmp_path, capture, monkeypatch
+):
+    from diffusers import AutoencoderKLLTXVideo
+
+    from engine.backends.diffusers.ltx import LONG_DECODE_TILE
+
     calls = capture(LTXI2VLongMultiPromptPipeline)
+    decoded: list[int] = []
+    original = AutoencoderKLLTXVideo.decode
+
+    def spy(self, z, *a, **k):  # type: ignore[no-untyped-def]
+        decoded.append(int(z.shape[2]))
+        return original(self, z, *a, **k)
+
+    monkeypatch.setattr(AutoencoderKLLTXVideo, "decode", spy)
     events: list = []
     out = run_job(engine, _shot(ltx_model), tmp_path / "job", progress=events.append)
     (call,) = calls  # the whole shot in ONE call, not one per window
     # 45 frames -> the model's 4k+1 = 45; each pipeline window is the planned 16 frames plus a
     # 12-frame overlap with the one before
     assert call["num_frames"] == 45
+    # decoded a few latent frames at a time (45 frames = 12 latent frames here), not whole
+    assert len(decoded) == 2 and max(decoded) == LONG_DECODE_TILE + 1
     assert (call["temporal_tile_size"], call["temporal_overlap"]) == (28, 12)
     texts = [s["text"] for s in call["prompt_segments"]]
     assert texts == [
@@ -224,3 +240,34 @@ def test_the_pipeline_method_is_refused_clearly_where_there_is_none(tmp_path: Pa
     )
     err = capsys.readouterr().err
     assert code != 0 and "no long-video pipeline" in err and "Traceback" not in err
+
+
+def test_streamed_decode_is_diffusers_temporal_tiling_in_pieces(ltx_model) -> None:
+    """The long call's decode yields exactly what the VAE's own temporal tiling returns, a few
+    latent frames at a time (so a minute-long shot is never decoded whole)."""
+    import torch
+    from diffusers import AutoencoderKLLTXVideo
+
+    from engine.backends.diffusers.common import stream_temporal_decode
+
+    vae = AutoencoderKLLTXVideo.from_pretrained(str(ltx_model), subfolder="vae").eval()
+    t = vae.temporal_compression_ratio
+    tile, stride = 4, 3
+    vae.tile_sample_min_num_frames, vae.tile_sample_stride_num_frames = tile * t, stride * t
+    z = torch.randn(
+        1, vae.config.latent_channels, 11, 4, 6, generator=torch.Generator().manual_seed(1)
+    )
+    seen: list[int] = []
+
+    def decode(x):  # type: ignore[no-untyped-def]
+        seen.append(int(x.shape[2]))
+        with torch.no_grad():
+            return vae.decoder(x, None)
+
+    with torch.no_grad():
+        whole = vae._temporal_tiled_decode(z, None, return_dict=False)[0]
+    pieces = list(stream_temporal_decode(decode, z, t, tile, stride))
+    streamed = torch.cat(pieces, dim=2)
+    assert streamed.shape == whole.shape and whole.shape[2] == (11 - 1) * t + 1
+    assert torch.allclose(streamed, whole, atol=1e-5)
+    assert len(pieces) > 2 and max(seen) <= tile + 1  # never more than one tile at a time

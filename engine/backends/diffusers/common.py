@@ -19,7 +19,7 @@ import json
 import logging
 import struct
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -58,6 +58,7 @@ __all__ = [
     "Window",
     "WindowedSteps",
     "derived_pipeline",
+    "stream_temporal_decode",
     "fit_cover",
     "window_length",
 ]
@@ -267,35 +268,81 @@ class RunContext:
     def write(self, video: Any, window: Window) -> None:
         """Stream frames [keep_start, keep_end) of a decoded video ``(1, 3, F, H, W)`` in [-1, 1]
         into the sink as uint8 RGB, checking cancel at every frame."""
-        import torch
-
-        req = self.request
         frames = int(video.shape[2])
         if frames < window.keep_end:
             raise RequestError(
                 f"the model made {frames} frames, fewer than the {window.keep_end} expected"
             )
+        self.write_stream([video], window)
+
+    def write_stream(self, pieces: Iterable[Any], window: Window) -> None:
+        """`write` for a video decoded a stretch at a time: ``pieces`` are consecutive
+        ``(1, 3, f, H, W)`` runs of it; each is written as it comes and can be dropped."""
+        import torch
+
+        req = self.request
         if req.overlay_text and self._overlay is None:
             from engine.backends.animatic.effects import Overlay
 
             self._overlay = Overlay(req.overlay_text, req.width, req.height)
         total = window.keep_end - window.keep_start
         reporter = ProgressReporter(total, self.callback, stage="write")
-        for i in range(window.keep_start, window.keep_end):
-            self.cancel.raise_if_cancelled()
-            with torch.no_grad():
-                f = video[0, :, i]
-                f = ((f.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
-                frame = np.ascontiguousarray(f.permute(1, 2, 0).cpu().numpy())
-            if frame.shape[:2] != (req.height, req.width):
-                import cv2
+        at = 0  # frame index of the piece's first frame in the whole video
+        for video in pieces:
+            n = int(video.shape[2])
+            for i in range(max(window.keep_start, at), min(window.keep_end, at + n)):
+                self.cancel.raise_if_cancelled()
+                with torch.no_grad():
+                    f = video[0, :, i - at]
+                    f = ((f.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+                    frame = np.ascontiguousarray(f.permute(1, 2, 0).cpu().numpy())
+                if frame.shape[:2] != (req.height, req.width):
+                    import cv2
 
-                frame = cv2.resize(frame, (req.width, req.height), interpolation=cv2.INTER_AREA)
-            if self._overlay is not None:
-                self._overlay.draw(frame)
-            self.sink.write(frame)
-            self.written += 1
-            reporter(self.written, frame)
+                    frame = cv2.resize(frame, (req.width, req.height), interpolation=cv2.INTER_AREA)
+                if self._overlay is not None:
+                    self._overlay.draw(frame)
+                self.sink.write(frame)
+                self.written += 1
+                reporter(self.written, frame)
+            at += n
+            if at >= window.keep_end:
+                return
+        raise RequestError(f"the model made {at} frames, fewer than the {window.keep_end} expected")
+
+
+def stream_temporal_decode(
+    decode: Any, latents: Any, temporal: int, tile: int, stride: int
+) -> Iterator[Any]:
+    """Decode ``latents`` (B, C, F, h, w) a stretch of time at a time and yield each finished run
+    of frames, so a long shot never sits decoded whole in memory.
+
+    The tiling is diffusers' own for the LTX-Video VAE (`_temporal_tiled_decode`): tiles of
+    ``tile`` latent frames plus one, every ``stride``, each blended linearly into the one
+    before over the frames they share; the frames yielded are exactly what that method returns
+    (in pieces). ``decode(z)`` decodes one tile of latents to (B, 3, f, H, W).
+    """
+    frames = int(latents.shape[2])
+    total = (frames - 1) * temporal + 1
+    stride_px = stride * temporal
+    blend = (tile - stride) * temporal
+    prev = None
+    sent = 0
+    for k, i in enumerate(range(0, frames, stride)):
+        cur = decode(latents[:, :, i : i + tile + 1])
+        if k:
+            cur = cur[:, :, :-1]
+            extent = min(prev.shape[2], cur.shape[2], blend)
+            for x in range(extent):
+                w = x / extent
+                cur[:, :, x] = prev[:, :, x - extent] * (1 - w) + cur[:, :, x] * w
+        out = cur[:, :, : stride_px + (0 if k else 1)][:, :, : total - sent]
+        sent += int(out.shape[2])
+        if out.shape[2]:
+            yield out
+        prev = cur
+        if sent >= total:
+            return
 
 
 def derived_pipeline(loaded: LoadedModel, name: str, build: Any) -> Any:

@@ -19,8 +19,9 @@ A long shot (`LongShot`, longer than one window) is made in one call of diffuser
 `LTXI2VLongMultiPromptPipeline` over the same loaded models: sliding windows in latent space,
 each conditioned on the previous window's last 3 latent frames (24 frames; chaining pins the
 9 lossless tail frames, i.e. 2 latent frames), blended across the overlap, AdaIN-normalised to
-the first window, with a prompt per window, and decoded once at the end (no VAE round trip per
-join). The app cuts its output into one clip per planned window.
+the first window, with a prompt per window. The latents are decoded at the end, 64 frames at a
+time as diffusers' VAE tiling does it, and streamed out (no VAE round trip per join, and a
+one-minute shot never sits decoded whole); the job cuts them into one clip per planned window.
 
 Distilled checkpoints run with their recommended schedule (8 steps, fixed timesteps) and no
 classifier-free guidance.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +57,7 @@ from engine.backends.diffusers.common import (
     derived_pipeline,
     pretrained_kwargs,
     read_source_frames,
+    stream_temporal_decode,
     window_length,
 )
 
@@ -72,6 +75,9 @@ DECODE_NOISE_SCALE = 0.025
 LONG_OVERLAP_LATENTS = 3
 LONG_ADAIN = 0.25
 LONG_PIPELINE = "LTXI2VLongMultiPromptPipeline"
+# A long call is decoded in tiles of this many latent frames (64 frames at LTX's 8x), each
+# blended over one latent frame's worth into the next, and streamed to the sink.
+LONG_DECODE_TILE = 8
 
 
 @dataclass(frozen=True)
@@ -370,8 +376,7 @@ class LTXAdapter(Adapter):
             callback_on_step_end=callback,
             callback_on_step_end_tensor_inputs=["latents_packed"],
         )
-        video = self._decode(ctx, out.frames)
-        ctx.write(video, Window(length, 0, req.num_frames))
+        ctx.write_stream(self._decode_stream(ctx, out.frames), Window(length, 0, req.num_frames))
         return {
             "long_pipeline": {
                 "pipeline": LONG_PIPELINE,
@@ -484,8 +489,9 @@ class LTXAdapter(Adapter):
         out = pipe(**kwargs)
         return out.frames
 
-    def _decode(self, ctx: RunContext, latents: Any) -> Any:
-        """Denormalise and decode with the VAE (timestep-conditioned VAEs get decode noise)."""
+    def _decode_inputs(self, ctx: RunContext, latents: Any) -> tuple[Any, Any, Any]:
+        """(VAE, latents to decode, decode timestep): denormalised, with decode noise for
+        timestep-conditioned VAEs."""
         import torch
         from diffusers.utils.torch_utils import randn_tensor
 
@@ -505,9 +511,38 @@ class LTXAdapter(Adapter):
                 scale = torch.tensor([DECODE_NOISE_SCALE], device=device, dtype=lat.dtype)
                 scale = scale[:, None, None, None, None]
                 lat = (1 - scale) * lat + scale * noise
+        return vae, lat, timestep
+
+    def _decode(self, ctx: RunContext, latents: Any) -> Any:
+        """Denormalise and decode with the VAE (timestep-conditioned VAEs get decode noise)."""
+        import torch
+
+        vae, lat, timestep = self._decode_inputs(ctx, latents)
+        with torch.no_grad():
             video = vae.decode(lat, timestep, return_dict=False)[0]
-        pipe.maybe_free_model_hooks()
+        ctx.loaded.pipe.maybe_free_model_hooks()
         return video
+
+    def _decode_stream(self, ctx: RunContext, latents: Any) -> Iterator[Any]:
+        """`_decode` a stretch of time at a time (a long shot never sits decoded whole; see
+        `stream_temporal_decode`), tiles of LONG_DECODE_TILE latent frames."""
+        import torch
+
+        vae, lat, timestep = self._decode_inputs(ctx, latents)
+
+        def decode(z: Any) -> Any:
+            with torch.no_grad():
+                return vae.decode(z, timestep, return_dict=False)[0]
+
+        framewise = getattr(vae, "use_framewise_decoding", False)
+        vae.use_framewise_decoding = False  # the VAE's own temporal tiling: ours does it
+        try:
+            yield from stream_temporal_decode(
+                decode, lat, self.temporal, LONG_DECODE_TILE, LONG_DECODE_TILE - 1
+            )
+        finally:
+            vae.use_framewise_decoding = framewise
+            ctx.loaded.pipe.maybe_free_model_hooks()
 
 
 class _TimestepsWarningFilter(logging.Filter):
