@@ -88,6 +88,7 @@ def test_a_long_shot_is_one_pipeline_call_cut_into_windows(
         "the ferry docks",
     ]
     assert call["sigmas"][0] == 1.0 and call["sigmas"][-1] == 0.0  # runs to the end
+    assert call["max_sequence_length"] == 256  # a long prompt is read as far as one window's
     # the same noise levels a one-window call (LTXConditionPipeline) goes through
     run_job(
         engine,

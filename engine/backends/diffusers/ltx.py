@@ -75,6 +75,7 @@ DECODE_NOISE_SCALE = 0.025
 LONG_OVERLAP_LATENTS = 3
 LONG_ADAIN = 0.25
 LONG_PIPELINE = "LTXI2VLongMultiPromptPipeline"
+LTX_PROMPT_TOKENS = 256  # LTXConditionPipeline's max_sequence_length
 # A long call is decoded in tiles of this many latent frames (64 frames at LTX's 8x), each
 # blended over one latent frame's worth into the next, and streamed to the sink.
 LONG_DECODE_TILE = 8
@@ -372,6 +373,9 @@ class LTXAdapter(Adapter):
             temporal_overlap=overlap,
             adain_factor=LONG_ADAIN,
             skip_steps_sigma_threshold=None,
+            # as many prompt tokens as a one-window call reads (this pipeline's default is 128:
+            # a long prompt with expanded @elements would be cut short)
+            max_sequence_length=LTX_PROMPT_TOKENS,
             output_type="latent",
             callback_on_step_end=callback,
             callback_on_step_end_tensor_inputs=["latents_packed"],
