@@ -272,3 +272,22 @@ def test_streamed_decode_is_diffusers_temporal_tiling_in_pieces(ltx_model) -> No
     assert streamed.shape == whole.shape and whole.shape[2] == (11 - 1) * t + 1
     assert torch.allclose(streamed, whole, atol=1e-5)
     assert len(pieces) > 2 and max(seen) <= tile + 1  # never more than one tile at a time
+
+
+def test_a_minute_long_shot_validates_and_plans_its_windows_without_loading(ltx_model) -> None:
+    from engine.backends.diffusers import DiffusersEngine
+
+    fresh = DiffusersEngine()
+    wins = tuple(ShotWindow(i * 240, (i + 1) * 240, f"part {i + 1}") for i in range(6))
+    req = LongShot(windows=wins, num_frames=1440, width=W, height=H, steps=2, model=str(ltx_model))
+    prepared, notes = fresh.prepare(req)
+    # a minute at 24 fps is accepted as it is: no frame-rule snap, no one-window limit
+    assert prepared.num_frames == 1440 and prepared.windows == wins and not notes
+    adapter = fresh.adapter_for(str(ltx_model))
+    made, tile, overlap, tiles = adapter.long_tiles(prepared)
+    assert made == 1441  # the model's 4k+1 at least 1440; the last frame is dropped
+    assert (tile, overlap) == (252, 12)  # a planned window plus the overlap, within 257
+    assert tiles[0] == (0, 63) and tiles[-1][1] == 361 and len(tiles) == 6
+    prompts = adapter.long_prompts(prepared, tiles, overlap)
+    assert prompts == [f"part {i + 1}" for i in range(6)]
+    assert fresh.loads == 0
