@@ -149,7 +149,17 @@ def cmd_seq(a: argparse.Namespace) -> int:
 
 def _shot_fields(a: argparse.Namespace, fps) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     fields: dict[str, Any] = {}
-    for key in ("prompt", "negative_prompt", "camera_notes", "notes", "dialogue", "scene", "seed"):
+    for key in (
+        "prompt",
+        "negative_prompt",
+        "camera_notes",
+        "notes",
+        "dialogue",
+        "scene",
+        "seed",
+        "engine",
+        "model",
+    ):
         v = getattr(a, key, None)
         if v is not None:
             fields[key] = v
@@ -372,6 +382,11 @@ def _add_shot_fields(p: argparse.ArgumentParser, *, edit: bool) -> None:
     p.add_argument("--scene", help="scene number, e.g. 12A")
     p.add_argument("--seed", type=int, help="lock the seed for new takes")
     p.add_argument("--transition", help="cut into this shot: cut, dissolve:12f, fade_black:1s …")
+    p.add_argument(
+        "--engine",
+        help="the engine this shot's new takes use (animatic, diffusers; '' = the default)",
+    )
+    p.add_argument("--model", help="the model this shot's new takes use (diffusers; '' = default)")
     if edit:
         p.add_argument("--trim-in", dest="trim_in", type=int, help="first frame of the take used")
         p.add_argument("--trim-out", dest="trim_out", type=int, help="frame after the last used")

@@ -58,6 +58,8 @@ class ShotInfo:
     seed: int | None = None  # the locked seed, or None for a new one each take
     transition_kind: str = "cut"  # the cut into this shot from the previous one
     transition_frames: int = 0
+    engine: str = ""  # the engine new takes use; "" = the app's default
+    model: str = ""  # the model (diffusers); "" = the default model
 
     @property
     def label(self) -> str:

@@ -89,8 +89,14 @@ class Generation:
         seed = choice.seed if choice.seed is not None else shot.seed
         if seed is None:
             seed = random.SystemRandom().randrange(0, 2**31)
-        engine = choice.engine or settings.default_engine or "animatic"
-        model = choice.model or (settings.default_model if engine == "diffusers" else "")
+        # the command's choice, else the shot's own, else the app's default
+        engine = choice.engine or shot.engine or settings.default_engine or "animatic"
+        if choice.model:
+            model = choice.model
+        elif engine == "diffusers":
+            model = shot.model or settings.default_model
+        else:
+            model = ""
         payload: dict[str, Any] = {
             "shot_id": shot.id,
             "engine": engine,

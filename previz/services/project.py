@@ -74,6 +74,20 @@ def _check_text(field: str, value: str, limit: int) -> str:
     return value
 
 
+def _check_engine(value: Any) -> str:
+    """"" (the app's default) or the name of a registered engine."""
+    from engine.registry import known_engines
+
+    names = [e.name for e in known_engines()]
+    name = str(value or "").strip().lower()
+    if name and name not in names:
+        raise InvalidInput(
+            f"engine {value!r} is not one of: {', '.join(names)} (or empty for the default in "
+            "Settings)"
+        )
+    return name
+
+
 def _check_name(what: str, name: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -444,6 +458,8 @@ class ProjectService:
                     seed=r["seed"],
                     transition_kind=r["transition_kind"],
                     transition_frames=r["transition_frames"],
+                    engine=r["engine"],
+                    model=r["model"],
                 )
             )
         return out
@@ -560,6 +576,10 @@ class ProjectService:
                 if not isinstance(value, int) or value < 0 or value > 10 * fps:
                     raise InvalidInput("transition length must be 0 to 10 seconds of frames")
                 out[key] = value
+            elif key == "engine":
+                out[key] = _check_engine(value)
+            elif key == "model":
+                out[key] = _check_text("model", str(value).strip(), 512)
             elif key in ("source_key", "source_prompt"):
                 out[key] = str(value)
             else:
@@ -760,7 +780,14 @@ class ProjectService:
                 row = rows[info.id]
                 copy = {
                     k: row[k]
-                    for k in (*SHOT_TEXT_FIELDS, "seed", "transition_kind", "transition_frames")
+                    for k in (
+                        *SHOT_TEXT_FIELDS,
+                        "seed",
+                        "transition_kind",
+                        "transition_frames",
+                        "engine",
+                        "model",
+                    )
                 }
                 values = self._validate_shot_fields(
                     {**copy, "duration_frames": row["duration_frames"]}, seq.fps

@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 metadata = MetaData()
 
@@ -91,6 +91,9 @@ shots = Table(
     # duration the import estimated (NULL for a shot made by hand).
     Column("script_status", String(16), nullable=False, server_default=""),
     Column("source_frames", Integer),
+    # 0004: the engine and model new takes of the shot use ("" = the app's default).
+    Column("engine", String(32), nullable=False, server_default=""),
+    Column("model", String(512), nullable=False, server_default=""),
     UniqueConstraint("sequence_id", "code", name="uq_shot_code"),
 )
 Index("ix_shots_sequence_position", shots.c.sequence_id, shots.c.position)

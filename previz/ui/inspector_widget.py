@@ -127,10 +127,15 @@ class ShotInspectorWidget(QWidget):
         self.seed_new.setText("New")
         self.seed_new.setToolTip("Draw a new seed")
 
+        # the shot's own engine and model ("" = the defaults in Settings)
         self.engine = QComboBox()
-        self.engine.addItems(list(ENGINES))
+        self.engine.addItem("default", "")
+        for name in ENGINES:
+            self.engine.addItem(name, name)
+        self.engine.setToolTip("The engine this shot's new takes use; default: the one in Settings")
         self.model = QLineEdit()
         self.model.setPlaceholderText("default model")
+        self.model.setToolTip("The model this shot's new takes use (diffusers)")
 
         self.scene = QLineEdit()
         self.scene.setPlaceholderText("e.g. 12A")
@@ -210,8 +215,8 @@ class ShotInspectorWidget(QWidget):
         self.seed.valueChanged.connect(self._seed_changed)
         self.seed_lock.toggled.connect(self._lock_toggled)
         self.seed_new.clicked.connect(self.new_seed)
-        self.engine.currentIndexChanged.connect(lambda _i: self.choice_changed.emit())
-        self.model.editingFinished.connect(self.choice_changed.emit)
+        self.engine.currentIndexChanged.connect(lambda _i: self._engine_edited("engine"))
+        self.model.editingFinished.connect(lambda: self._engine_edited("model"))
         self.set_shot(None)
 
     def _picker(self, title: str, table: list[tuple[str, str, tuple[str, ...]]]) -> QComboBox:
@@ -271,6 +276,7 @@ class ShotInspectorWidget(QWidget):
                     w.setPlainText("")
                 self.scene.setText("")
                 self.camera_notes.setText("")
+                self.model.setText("")
                 return
             self.title.setText(f"Shot {shot.label}")
             takes = f"{shot.take_count} take" + ("" if shot.take_count == 1 else "s")
@@ -283,6 +289,11 @@ class ShotInspectorWidget(QWidget):
                 self.scene.setText(shot.scene)
             if "camera_notes" not in self._dirty and self.camera_notes.text() != shot.camera_notes:
                 self.camera_notes.setText(shot.camera_notes)
+            if "engine" not in self._dirty:
+                with QSignalBlocker(self.engine):
+                    self.engine.setCurrentIndex(max(0, self.engine.findData(shot.engine)))
+            if "model" not in self._dirty and self.model.text() != shot.model:
+                self.model.setText(shot.model)
             if "duration_frames" not in self._dirty:
                 with QSignalBlocker(self.duration):
                     self.duration.setValue(shot.duration_frames)
@@ -321,6 +332,8 @@ class ShotInspectorWidget(QWidget):
             self.camera_notes,
             self.dialogue,
             self.notes,
+            self.engine,
+            self.model,
         ]
 
     def _set_text(self, w: QPlainTextEdit, field: str, value: str) -> None:
@@ -352,6 +365,16 @@ class ShotInspectorWidget(QWidget):
         self._timer.start()
         if field == "prompt":
             self._sync_pickers()
+
+    def _engine_edited(self, field: str) -> None:
+        """The shot's engine or model changed: save it now (one undoable edit)."""
+        if self._loading or self.shot is None:
+            return
+        value = self.engine.currentData() if field == "engine" else self.model.text().strip()
+        if value != getattr(self.shot, field):
+            self._dirty.add(field)
+            self.commit()
+        self.choice_changed.emit()
 
     def _pick(self, fn: Any, index: int) -> None:
         if self.shot is None:
@@ -436,6 +459,10 @@ class ShotInspectorWidget(QWidget):
                 values[field] = int(self.duration.value())
             elif field == "seed":
                 values[field] = int(self.seed.value())
+            elif field == "engine":
+                values[field] = self.engine.currentData() or ""
+            elif field == "model":
+                values[field] = self.model.text().strip()
         current = self.shot
         unchanged = {k for k, v in values.items() if k in TEXT_FIELDS and getattr(current, k) == v}
         if "duration_frames" in values and values["duration_frames"] == current.duration_frames:
@@ -461,13 +488,12 @@ class ShotInspectorWidget(QWidget):
     # --- generation options -------------------------------------------------------------------
 
     def engine_choice(self) -> EngineChoice:
+        """The choice for a generate from here: the seed lock; each shot's own engine and
+        model (or the defaults) come from the shot."""
         seed = int(self.seed.value()) if self.seed_lock.isChecked() else None
-        return EngineChoice(
-            engine=self.engine.currentText(), model=self.model.text().strip(), seed=seed
-        )
+        return EngineChoice(seed=seed)
 
-    def set_engine(self, engine: str, model: str = "") -> None:
-        i = self.engine.findText(engine)
-        if i >= 0:
-            self.engine.setCurrentIndex(i)
-        self.model.setText(model)
+    def set_defaults(self, engine: str, model: str = "") -> None:
+        """Show what "default" means: the engine and model in Settings."""
+        self.engine.setItemText(0, f"default ({engine or 'animatic'})")
+        self.model.setPlaceholderText(model or "default model")

@@ -438,7 +438,7 @@ class QtMainWindow(QMainWindow):
             st = AppSettings.load()
             st.add_recent(svc.folder)
             st.save()
-            self.inspector.set_engine(st.default_engine, st.default_model)
+            self.inspector.set_defaults(st.default_engine, st.default_model)
         except OSError as exc:
             log.warning("could not record the recent project: %s", exc)
         seqs = svc.sequences()
@@ -545,7 +545,7 @@ class QtMainWindow(QMainWindow):
     def settings_dialog(self) -> None:
         dlg = QtSettingsDialog(parent=self)
         if dlg.exec():
-            self.inspector.set_engine(dlg.settings.default_engine, dlg.settings.default_model)
+            self.inspector.set_defaults(dlg.settings.default_engine, dlg.settings.default_model)
 
     def about_dialog(self) -> None:
         QtAboutDialog(self).exec()

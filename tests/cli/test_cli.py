@@ -223,3 +223,23 @@ def test_no_arguments_or_a_project_folder_opens_the_app(tmp_path: Path) -> None:
     assert not wants_app(["info", str(tmp_path)])
     assert not wants_app(["--help"])
     assert not wants_app([str(tmp_path / "missing.previz")])
+
+
+def test_a_shot_keeps_its_engine_and_model(proj: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    s = js(
+        capsys,
+        "shot",
+        "add",
+        str(proj),
+        "--prompt",
+        "hero",
+        "--engine",
+        "diffusers",
+        "--model",
+        "Lightricks/LTX-Video",
+    )
+    assert (s["engine"], s["model"]) == ("diffusers", "Lightricks/LTX-Video")
+    s = js(capsys, "shot", "edit", str(proj), s["code"], "--engine", "", "--model", "")
+    assert (s["engine"], s["model"]) == ("", "")
+    code, _out, err = cli(capsys, "shot", "edit", str(proj), s["code"], "--engine", "sora")
+    assert code == 1 and "not one of: animatic, diffusers" in err and "Traceback" not in err

@@ -120,7 +120,7 @@ def test_a_0002_project_upgrades_to_0003_with_script_flags_and_estimates(tmp_pat
     con.close()
     engine.dispose()
     with ProjectService.open(folder) as svc:
-        assert svc.info()["schema"] == SCHEMA_HEAD == "0003"
+        assert svc.info()["schema"] == SCHEMA_HEAD
         shot = svc.shots()[0]
         assert (shot.prompt, shot.duration_frames) == ("EXT. pier, night. Waves.", 60)
         with db.read(svc.engine) as conn:
@@ -132,3 +132,39 @@ def test_a_0002_project_upgrades_to_0003_with_script_flags_and_estimates(tmp_pat
         assert tuple(row) == ("", None, "b1", "dissolve")
         assert seq_status == ""
     assert any("before-upgrade-0002" in p.name for p in db.backups(folder))
+
+
+def test_a_0003_project_upgrades_to_0004_and_its_shots_use_the_default_engine(
+    tmp_path: Path,
+) -> None:
+    """0004 adds shots.engine / shots.model ("" = the app's default)."""
+    folder = tmp_path / "Mixed.previz"
+    folder.mkdir()
+    (folder / "media").mkdir()
+    engine = db.make_engine(folder / "project.db")
+    db.upgrade(engine, "0003")
+    con = sqlite3.connect(folder / "project.db")
+    con.executescript(
+        """
+        INSERT INTO project (id, uid, name, created_at, app_version, settings)
+            VALUES (1, 'u3', 'Mixed Film', '2026-03-01T00:00:00Z', '0.0.3', '{}');
+        INSERT INTO sequences (id, name, position, scene, fps_num, fps_den, width, height,
+            aspect, drop_frame, created_at) VALUES
+            (1, 'Main', 0, '', 24, 1, 1280, 720, '16:9', 0, '2026-03-01T00:00:00Z');
+        INSERT INTO shots (id, sequence_id, position, code, prompt, duration_frames, created_at)
+            VALUES (1, 1, 0, '0010', 'WIDE, the pier', 96, '2026-03-01T00:00:00Z');
+        """
+    )
+    con.commit()
+    con.close()
+    engine.dispose()
+    with ProjectService.open(folder) as svc:
+        assert svc.info()["schema"] == SCHEMA_HEAD == "0004"
+        shot = svc.shots()[0]
+        assert (shot.prompt, shot.engine, shot.model) == ("WIDE, the pier", "", "")
+        # the new fields work on the old shot, and are one undoable edit
+        hero = svc.edit_shot(shot.id, engine="diffusers", model="Lightricks/LTX-Video")
+        assert (hero.engine, hero.model) == ("diffusers", "Lightricks/LTX-Video")
+        svc.undo()
+        assert svc.shots()[0].engine == ""
+    assert any("before-upgrade-0003" in p.name for p in db.backups(folder))

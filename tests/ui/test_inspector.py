@@ -129,3 +129,30 @@ def test_seed_lock_and_bad_input(qtbot, new_project, open_window) -> None:
     close_errors()
     assert ins.prompt.toPlainText() == "x" * 10_001
     assert w.svc.shots()[0].prompt == "WIDE, dusk"
+
+
+def test_each_shot_keeps_its_own_engine_and_model(qtbot, new_project, open_window) -> None:
+    w = open_window(new_project(["WIDE, the pier", "CU, the captain"]))
+    ins = w.inspector
+    first, second = w.svc.shots()
+    w.focus_shot(first.id)
+    qtbot.waitUntil(lambda: ins.shot is not None and ins.shot.id == first.id, timeout=5000)
+    assert ins.engine.currentData() == ""  # "default": the engine in Settings
+    ins.engine.setCurrentIndex(ins.engine.findData("diffusers"))
+    ins.model.setText("/models/ltx-13b")
+    ins.model.editingFinished.emit()
+    hero = w.svc.shot(first.id)
+    assert (hero.engine, hero.model) == ("diffusers", "/models/ltx-13b")  # saved at once
+    # the other shot still uses the default, and the inspector shows each shot's own
+    w.focus_shot(second.id)
+    qtbot.waitUntil(lambda: ins.shot.id == second.id, timeout=5000)
+    assert ins.engine.currentData() == "" and ins.model.text() == ""
+    assert w.svc.shot(second.id).engine == ""
+    w.focus_shot(first.id)
+    qtbot.waitUntil(lambda: ins.shot.id == first.id, timeout=5000)
+    assert ins.engine.currentData() == "diffusers" and ins.model.text() == "/models/ltx-13b"
+    # each change is an undoable edit
+    w.undo()
+    assert w.svc.shot(first.id).model == ""
+    w.undo()
+    assert w.svc.shot(first.id).engine == ""
