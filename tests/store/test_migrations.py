@@ -28,14 +28,24 @@ def test_migrated_schema_matches_the_tables_the_code_uses(tmp_path: Path) -> Non
     assert diff == []
 
 
-def _make_first_schema_project(folder: Path) -> None:
-    """A project exactly as the first schema (revision 0001) wrote it."""
+def _old_project(folder: Path, revision: str, rows_sql: str) -> None:
+    """A project as schema ``revision`` wrote it, with the rows ``rows_sql`` inserts."""
     folder.mkdir()
     (folder / "media").mkdir()
     engine = db.make_engine(folder / "project.db")
-    db.upgrade(engine, "0001")
+    db.upgrade(engine, revision)
     con = sqlite3.connect(folder / "project.db")
-    con.executescript(
+    con.executescript(rows_sql)
+    con.commit()
+    con.close()
+    engine.dispose()
+
+
+def _make_first_schema_project(folder: Path) -> None:
+    """A project exactly as the first schema (revision 0001) wrote it."""
+    _old_project(
+        folder,
+        "0001",
         """
         INSERT INTO project (id, uid, name, created_at, app_version, settings)
             VALUES (1, 'u1', 'Old Film', '2026-01-01T00:00:00Z', '0.0.1', '{}');
@@ -53,11 +63,8 @@ def _make_first_schema_project(folder: Path) -> None:
         INSERT INTO segments (take_id, ordinal, path, start, "end", sha256)
             VALUES (1, 0, 'media/takes/t1/clip.mp4', 0, 120, 'x');
         UPDATE shots SET selected_take_id = 1, next_take_number = 2 WHERE id = 1;
-        """
+        """,
     )
-    con.commit()
-    con.close()
-    engine.dispose()
 
 
 def test_a_first_schema_project_upgrades_and_keeps_everything(tmp_path: Path) -> None:
@@ -97,12 +104,9 @@ def test_a_project_from_a_newer_previz_is_refused_untouched(tmp_path: Path) -> N
 def test_a_0002_project_upgrades_to_0003_with_script_flags_and_estimates(tmp_path: Path) -> None:
     """0003 adds shots.script_status / source_frames and sequences.script_status."""
     folder = tmp_path / "Imported.previz"
-    folder.mkdir()
-    (folder / "media").mkdir()
-    engine = db.make_engine(folder / "project.db")
-    db.upgrade(engine, "0002")
-    con = sqlite3.connect(folder / "project.db")
-    con.executescript(
+    _old_project(
+        folder,
+        "0002",
         """
         INSERT INTO project (id, uid, name, created_at, app_version, settings)
             VALUES (1, 'u2', 'Draft Film', '2026-02-01T00:00:00Z', '0.0.2', '{}');
@@ -114,11 +118,8 @@ def test_a_0002_project_upgrades_to_0003_with_script_flags_and_estimates(tmp_pat
             created_at, transition_kind, source_key, source_prompt) VALUES
             (1, 1, 0, '0010', '1', 'EXT. pier, night. Waves.', 60, '2026-02-01T00:00:00Z',
              'dissolve', 'b1', 'EXT. pier, night. Waves.');
-        """
+        """,
     )
-    con.commit()
-    con.close()
-    engine.dispose()
     with ProjectService.open(folder) as svc:
         assert svc.info()["schema"] == SCHEMA_HEAD
         shot = svc.shots()[0]
@@ -139,12 +140,9 @@ def test_a_0003_project_upgrades_to_0004_and_its_shots_use_the_default_engine(
 ) -> None:
     """0004 adds shots.engine / shots.model ("" = the app's default)."""
     folder = tmp_path / "Mixed.previz"
-    folder.mkdir()
-    (folder / "media").mkdir()
-    engine = db.make_engine(folder / "project.db")
-    db.upgrade(engine, "0003")
-    con = sqlite3.connect(folder / "project.db")
-    con.executescript(
+    _old_project(
+        folder,
+        "0003",
         """
         INSERT INTO project (id, uid, name, created_at, app_version, settings)
             VALUES (1, 'u3', 'Mixed Film', '2026-03-01T00:00:00Z', '0.0.3', '{}');
@@ -153,11 +151,8 @@ def test_a_0003_project_upgrades_to_0004_and_its_shots_use_the_default_engine(
             (1, 'Main', 0, '', 24, 1, 1280, 720, '16:9', 0, '2026-03-01T00:00:00Z');
         INSERT INTO shots (id, sequence_id, position, code, prompt, duration_frames, created_at)
             VALUES (1, 1, 0, '0010', 'WIDE, the pier', 96, '2026-03-01T00:00:00Z');
-        """
+        """,
     )
-    con.commit()
-    con.close()
-    engine.dispose()
     with ProjectService.open(folder) as svc:
         assert svc.info()["schema"] == SCHEMA_HEAD == "0004"
         shot = svc.shots()[0]
