@@ -429,10 +429,7 @@ class LongShot(GenerationRequest):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        wins = tuple(
-            w if isinstance(w, ShotWindow) else ShotWindow(int(w[0]), int(w[1]), str(w[2]))
-            for w in self.windows
-        )
+        wins = tuple(self.windows)
         object.__setattr__(self, "windows", wins)
         if not wins:
             raise RequestError("a long shot needs at least one window")

@@ -318,14 +318,21 @@ def register(add: Any) -> None:
         metavar="K",
         help="a new take that keeps windows 1..K-1 of --take and remakes the rest",
     )
-    ls.add_argument("--take", type=int,
-                    help="with --reroll-from or --rerender: the take (default: the selected one)")
+    ls.add_argument(
+        "--take",
+        type=int,
+        help="with --reroll-from or --rerender: the take (default: the selected one)",
+    )
     dr = sp.add_argument_group("drafts")
-    dr.add_argument("--draft", action="store_true",
-                    help="a cheap preview: half size and a quarter of the steps")
-    dr.add_argument("--rerender", action="store_true",
-                    help="re-render a draft take (--take, default: selected) at full quality "
-                    "with the same seed")
+    dr.add_argument(
+        "--draft", action="store_true", help="a cheap preview: half size and a quarter of the steps"
+    )
+    dr.add_argument(
+        "--rerender",
+        action="store_true",
+        help="re-render a draft take (--take, default: selected) at full quality "
+        "with the same seed",
+    )
     ls.add_argument(
         "--no-color-match",
         dest="no_color_match",

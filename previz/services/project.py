@@ -75,7 +75,7 @@ def _check_text(field: str, value: str, limit: int) -> str:
 
 
 def _check_engine(value: Any) -> str:
-    """"" (the app's default) or the name of a registered engine."""
+    """ "" (the app's default) or the name of a registered engine."""
     from engine.registry import known_engines
 
     names = [e.name for e in known_engines()]

@@ -68,7 +68,6 @@ class _NotesEdit(QPlainTextEdit):
 
 class ShotInspectorWidget(QWidget):
     committed = Signal(int)  # shot id, after an edit reached the project
-    choice_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -374,7 +373,6 @@ class ShotInspectorWidget(QWidget):
         if value != getattr(self.shot, field):
             self._dirty.add(field)
             self.commit()
-        self.choice_changed.emit()
 
     def _pick(self, fn: Any, index: int) -> None:
         if self.shot is None:

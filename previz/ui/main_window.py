@@ -777,8 +777,12 @@ class QtMainWindow(QMainWindow):
         except Exception as exc:
             show_error(self, exc, "Import Screenplay")
             return None
-        box = QMessageBox(QMessageBox.Icon.Information, "Import Screenplay",
-                          report.lines[0] if report.lines else "Imported.", parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Import Screenplay",
+            report.lines[0] if report.lines else "Imported.",
+            parent=self,
+        )
         box.setObjectName("importReport")
         if len(report.lines) > 1:
             box.setDetailedText("\n".join([*report.lines[1:], *report.warnings]))

@@ -291,3 +291,25 @@ def test_a_minute_long_shot_validates_and_plans_its_windows_without_loading(ltx_
     prompts = adapter.long_prompts(prepared, tiles, overlap)
     assert prompts == [f"part {i + 1}" for i in range(6)]
     assert fresh.loads == 0
+
+
+def test_the_long_call_uses_the_models_own_noise_schedule(ltx_model, tmp_path, capture) -> None:
+    """With a scheduler that shifts its schedule (as real checkpoints' configs may), the long
+    call still goes through exactly the noise levels a one-window call does."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    from engine.backends.diffusers import DiffusersEngine
+
+    fresh = DiffusersEngine(preview_interval_s=1e9)
+    one = TextToVideo(
+        prompt="a pier", width=W, height=H, num_frames=9, steps=3, model=str(ltx_model)
+    )
+    run_job(fresh, one, tmp_path / "warm")  # loads the model
+    fresh._loaded.pipe.scheduler = FlowMatchEulerDiscreteScheduler(shift=3.0)
+    calls = capture(LTXI2VLongMultiPromptPipeline)
+    run_job(fresh, _shot(ltx_model, steps=3), tmp_path / "long")
+    run_job(fresh, one, tmp_path / "one")
+    window = [float(x) for x in fresh._loaded.pipe.scheduler.sigmas]
+    (call,) = calls
+    assert call["sigmas"] == pytest.approx(window)
+    assert window[1] > 0.975 + 0.01  # the shift moved the schedule: this compares something

@@ -35,6 +35,7 @@ from engine.api import (
     FrameSink,
     GenerationRequest,
     ImageToVideo,
+    LongShot,
     Loop,
     PinnedImage,
     ProgressCallback,
@@ -563,6 +564,10 @@ class Adapter(ABC):
         if isinstance(request, Loop):
             # the window is n+1 frames: the loop's first frame again at the end (dropped)
             return dataclasses.replace(caps, frame_modulus=t, frame_remainder=0)
+        if isinstance(request, LongShot):
+            # any count up to the library's minute: a long call makes the next count the model
+            # makes, in windows, and the extra frames at the end are dropped
+            return dataclasses.replace(caps, frame_modulus=1, frame_remainder=0, max_frames=None)
         return caps
 
     def check_request(self, request: GenerationRequest) -> None:  # noqa: B027 - optional hook

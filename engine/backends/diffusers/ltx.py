@@ -151,16 +151,6 @@ class LTXAdapter(Adapter):
     def operations(self) -> frozenset[str]:
         return frozenset(OPERATIONS) | {LONG_SHOT}
 
-    def capabilities_for(self, request: Any) -> Any:
-        import dataclasses
-
-        if isinstance(request, LongShot):
-            # any frame count up to the library's minute: the call makes 8k+1 frames in windows
-            # and the extra frames at the end are dropped
-            caps = self.capabilities()
-            return dataclasses.replace(caps, frame_modulus=1, frame_remainder=0, max_frames=None)
-        return super().capabilities_for(request)
-
     def defaults(self) -> tuple[int, float]:
         if self.distilled and (self.entry is None or self.entry.default_steps is None):
             return len(DISTILLED_TIMESTEPS), 1.0

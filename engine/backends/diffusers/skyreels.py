@@ -144,14 +144,6 @@ class SkyReelsAdapter(Adapter):
             return 0
         return (available - 1) // self.temporal * self.temporal + 1
 
-    def capabilities_for(self, request: GenerationRequest) -> Any:
-        if isinstance(request, LongShot):
-            # any frame count up to the library's minute: the call makes 4k+1 frames in windows
-            # and the extra frames at the end are dropped
-            caps = self.capabilities()
-            return dataclasses.replace(caps, frame_modulus=1, frame_remainder=0, max_frames=None)
-        return super().capabilities_for(request)
-
     def check_request(self, request: GenerationRequest) -> None:
         if isinstance(request, Extend) and request.direction == "backward":
             raise self.unsupported(
