@@ -26,7 +26,7 @@ BACKUP_DIR = "backups"
 BACKUPS_KEPT = 5
 BACKUP_EVERY = _dt.timedelta(minutes=10)
 BUSY_TIMEOUT_MS = 60_000
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")  # in order; SCHEMA_HEAD is the last
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")  # in order; SCHEMA_HEAD is the last
 
 
 def utcnow() -> str:

@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 metadata = MetaData()
 
@@ -180,6 +180,8 @@ jobs = Table(
     Column("created_at", String(32), nullable=False),
     Column("started_at", String(32)),
     Column("finished_at", String(32)),
+    # 0005: where the job runs: "local" (this machine's worker) or, later, a farm's address.
+    Column("runs_on", String(200), nullable=False, server_default="local"),
 )
 Index("ix_jobs_status", jobs.c.status)
 

@@ -154,7 +154,7 @@ def test_a_0003_project_upgrades_to_0004_and_its_shots_use_the_default_engine(
         """,
     )
     with ProjectService.open(folder) as svc:
-        assert svc.info()["schema"] == SCHEMA_HEAD == "0004"
+        assert svc.info()["schema"] == SCHEMA_HEAD
         shot = svc.shots()[0]
         assert (shot.prompt, shot.engine, shot.model) == ("WIDE, the pier", "", "")
         # the new fields work on the old shot, and are one undoable edit
@@ -163,3 +163,29 @@ def test_a_0003_project_upgrades_to_0004_and_its_shots_use_the_default_engine(
         svc.undo()
         assert svc.shots()[0].engine == ""
     assert any("before-upgrade-0003" in p.name for p in db.backups(folder))
+
+
+def test_a_0004_project_upgrades_to_0005_and_its_jobs_ran_locally(tmp_path: Path) -> None:
+    """0005 adds jobs.runs_on: every job a project already had ran on the local worker."""
+    folder = tmp_path / "Queued.previz"
+    _old_project(
+        folder,
+        "0004",
+        """
+        INSERT INTO project (id, uid, name, created_at, app_version, settings)
+            VALUES (1, 'u4', 'Queued Film', '2026-04-01T00:00:00Z', '0.0.4', '{}');
+        INSERT INTO sequences (id, name, position, scene, fps_num, fps_den, width, height,
+            aspect, drop_frame, created_at) VALUES
+            (1, 'Main', 0, '', 24, 1, 1280, 720, '16:9', 0, '2026-04-01T00:00:00Z');
+        INSERT INTO shots (id, sequence_id, position, code, prompt, duration_frames, created_at)
+            VALUES (1, 1, 0, '0010', 'WIDE, the pier', 96, '2026-04-01T00:00:00Z');
+        INSERT INTO jobs (id, kind, status, position, shot_id, payload, created_at)
+            VALUES (1, 'generate', 'done', 1, 1, '{}', '2026-04-01T00:00:00Z');
+        """,
+    )
+    with ProjectService.open(folder) as svc:
+        assert svc.info()["schema"] == SCHEMA_HEAD == "0005"
+        with svc.engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT status, runs_on FROM jobs").one()
+        assert tuple(row) == ("done", "local")
+    assert any("before-upgrade-0004" in p.name for p in db.backups(folder))
