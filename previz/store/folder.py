@@ -22,7 +22,11 @@ MEDIA = "media"
 TAKES = "media/takes"
 JOBS_TMP = "media/.jobs"  # per-job scratch folders; swept only when their job is finished
 IMPORTS = "media/imports"
+ELEMENTS = "media/elements"
+BACKUPS = "backups"
 LOCK_NAME = ".runner.lock"
+# Every folder Previz writes or deletes in; none of them may be a link (see safe_subdir).
+FIXED_SUBDIRS = (MEDIA, TAKES, JOBS_TMP, IMPORTS, ELEMENTS, BACKUPS)
 
 
 def project_dir(path: str | Path) -> Path:
@@ -53,6 +57,72 @@ def resolve(folder: Path, stored: str) -> Path:
     except ValueError:
         raise ProjectError(f"stored path {stored!r} resolves outside the project folder") from None
     return target
+
+
+def _is_link(path: Path) -> bool:
+    """A symbolic link, or (on Windows) a junction: both point somewhere else."""
+    if path.is_symlink():
+        return True
+    is_junction = getattr(os.path, "isjunction", None)  # Python 3.12+
+    return bool(is_junction and is_junction(path))
+
+
+def safe_subdir(folder: Path, sub: str, *, create: bool = True) -> Path:
+    """``folder/sub``, a real folder inside the project: no component of ``sub`` may be a link.
+
+    Previz writes and deletes in its fixed subfolders (``backups``, ``media/.jobs``,
+    ``media/takes`` …); a crafted project whose subfolder is a link elsewhere would make it write
+    or delete outside the project, so a link is refused with a :class:`ProjectError`. Missing
+    folders are created one component at a time when ``create`` is true.
+    """
+    parts = PurePosixPath(sub).parts
+    if not parts or PurePosixPath(sub).is_absolute() or ".." in parts:
+        raise ValueError(f"{sub!r} is not a plain relative folder")
+    path = folder
+    for part in parts:
+        path = path / part
+        if _is_link(path):
+            raise ProjectError(
+                f"{path} is a link to somewhere else; Previz only writes inside the project "
+                f"folder: replace the link with a real folder (move its contents in) and retry"
+            )
+        if path.exists():
+            if not path.is_dir():
+                raise ProjectError(
+                    f"{path} is a file where Previz keeps a folder; move it away and retry"
+                )
+            continue
+        if not create:
+            return folder.joinpath(*parts)
+        try:
+            path.mkdir()
+        except FileExistsError:  # made meanwhile by another process: check it again
+            if _is_link(path) or not path.is_dir():
+                raise ProjectError(
+                    f"{path} is not a real folder inside the project; replace it with a folder "
+                    "and retry"
+                ) from None
+        except OSError as exc:
+            raise ProjectError(f"cannot create folder {path}: {_why(exc)}") from None
+    return path
+
+
+def check_fixed_subdirs(folder: Path) -> None:
+    """Refuse a project whose fixed subfolders (or their parents) are links."""
+    for sub in FIXED_SUBDIRS:
+        safe_subdir(folder, sub, create=False)
+
+
+def _why(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full; free some space and retry"
+    if exc.errno == errno.EROFS:
+        return "the disk is read-only; copy the project to a writable disk"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied; check the folder's permissions"
+    return exc.strerror or str(exc)
 
 
 def new_uid() -> str:
