@@ -64,7 +64,7 @@ def _print_report(a: argparse.Namespace, lines: Any, warnings: Any, report: Any)
 
 def cmd_shotlist(a: argparse.Namespace) -> int:
     from previz.services.project import ProjectService
-    from previz.services.screenplay_import import export_shotlist, import_shotlist
+    from previz.services.shotlist import export_shotlist, import_shotlist
 
     with ProjectService.open(a.dir) as svc:
         if a.shotlist_cmd == "export":

@@ -14,9 +14,8 @@
   deleted. A planned duration is only replaced by a new estimate while it is still the old
   estimate (``duration_frames == source_frames``).
 
-:func:`export_shotlist` and :func:`import_shotlist` write and read the CSV shot list of
-:mod:`previz.screenplay.shotlist_csv`: the import updates shots matched by scene and shot code,
-adds rows whose shot code is new, and never deletes.
+The CSV shot list (export and import) lives in :mod:`previz.services.shotlist`, which shares
+this module's row readers and writer.
 
 Every failure is a :class:`~previz.core.errors.PrevizError` with a one-line message, raised
 before anything is committed: the whole import is one transaction, so either all of it lands
@@ -27,19 +26,16 @@ and rolls it back.
 from __future__ import annotations
 
 import logging
-import os
-import re
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, TextIO
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
 from previz.core.codes import code_between, next_code, parse_code
-from previz.core.elements import MAX_DESCRIPTION, NAME_RE, mentions
+from previz.core.elements import MAX_DESCRIPTION, NAME_RE
 from previz.core.errors import InvalidInput
 from previz.core.time import MAX_DURATION_SECONDS
 from previz.core.values import MAX_NAME_CHARS
@@ -53,20 +49,11 @@ from previz.screenplay import (
     SceneBreakdown,
     ScreenplayError,
     Script,
-    ShotlistError,
-    ShotlistRow,
     breakdown,
-    element_name,
-    format_duration,
-    parse_duration,
     parse_file,
     plan_reimport,
-    read_shotlist,
-    scene_number_sort_key,
     source_key,
-    write_shotlist,
 )
-from previz.screenplay.fountain import parse_heading
 from previz.services.project import ProjectService, insert_sequence_row
 from previz.store import db, schema
 from previz.store.journal import Recorder
@@ -79,11 +66,7 @@ __all__ = [
     "ScriptImportError",
     "ScriptShotState",
     "ScriptStates",
-    "ShotlistExport",
-    "ShotlistImport",
-    "export_shotlist",
     "import_script",
-    "import_shotlist",
     "script_states",
 ]
 
@@ -149,29 +132,6 @@ class ImportReport:
             or self.shots_restored
             or self.elements_added
         )
-
-
-@dataclass(frozen=True)
-class ShotlistExport:
-    path: str
-    rows: int
-    sequences: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ShotlistImport:
-    """What :func:`import_shotlist` did: shots updated (``"12/0010: prompt, duration"``), shots
-    added (``"12/0035"``), sequences made for scenes the project did not have."""
-
-    path: str
-    dry_run: bool
-    rows: int
-    updated: tuple[str, ...] = ()
-    added: tuple[str, ...] = ()
-    unchanged: int = 0
-    sequences_added: tuple[str, ...] = ()
-    lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -924,380 +884,3 @@ def import_script(svc: ProjectService, path: str | Path, *, dry_run: bool = Fals
     for line in report.warnings:
         log.warning("%s: %s", path.name, line)
     return report
-
-
-# --------------------------------------------------------------------------------------------
-# CSV shot lists
-
-
-def _write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
-    """Write a UTF-8 (with byte order mark) text file to a temporary name beside ``path``,
-    flush it to disk, then rename it over ``path``: a crash leaves the old file or the new."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InvalidInput(f"cannot write {path}: the folder {folder} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-_SPEAKER_RE = re.compile(r"^([^:\n]{1,80}):", re.M)
-
-
-def export_shotlist(
-    svc: ProjectService,
-    path: str | Path,
-    seqs: Sequence[str | int] | None = None,
-    *,
-    duration_format: Literal["seconds", "timecode"] = "seconds",
-) -> ShotlistExport:
-    """Write the shot list of ``seqs`` (names, scene numbers or ids; default: every sequence)
-    as CSV. Scene is the shot's scene number (else its sequence's); INT/EXT, Day/Night and
-    Location come from the scene heading of an imported sequence; Cast lists the character
-    elements the prompt mentions or that speak in the dialogue; Description is the prompt.
-    Durations are written at the first sequence's frame rate."""
-    path = Path(path)
-    targets = [svc.sequence(r) for r in seqs] if seqs else svc.sequences()
-    targets = list({s.id: s for s in targets}.values())
-    if not targets:
-        raise InvalidInput("the project has no sequences to export")
-    fps = targets[0].fps
-    characters = {e.name.lower(): e.name for e in svc.elements() if e.kind == "character"}
-    with db.read(svc.engine) as conn:
-        headings = dict(conn.execute(select(Q.c.id, Q.c.source_heading)).all())
-    rows: list[ShotlistRow] = []
-    warnings: list[str] = []
-    for seq in targets:
-        int_ext, location, time_of_day = parse_heading(headings.get(seq.id) or "")
-        unnumbered = 0
-        for shot in svc.shots(seq.id):
-            cast: list[str] = []
-            speakers = [element_name(w) for w in _SPEAKER_RE.findall(shot.dialogue)]
-            for name in (*mentions(shot.prompt), *speakers):
-                found = characters.get(name.lower())
-                if found and found not in cast:
-                    cast.append(found)
-            frames = shot.duration_frames
-            if seq.fps != fps:
-                frames = max(1, round(Fraction(frames) * fps / seq.fps))
-            scene = shot.scene or seq.scene
-            unnumbered += not scene
-            rows.append(
-                ShotlistRow(
-                    scene=scene,
-                    shot=shot.code,
-                    int_ext=int_ext,
-                    day_night=time_of_day,
-                    location=location,
-                    cast=tuple(cast),
-                    description=shot.prompt,
-                    duration_frames=frames,
-                    camera=shot.camera_notes,
-                    notes=shot.notes,
-                )
-            )
-        if unnumbered:
-            warnings.append(
-                f"{_count(unnumbered, 'shot')} in {seq.name!r} {'has' if unnumbered == 1 else 'have'}"
-                " no scene number: the Scene cell is empty and importing the file back will "
-                "ask for one (set it with `previz shot edit DIR SHOT --scene N`)"
-            )
-    _write_atomically(
-        path, lambda fh: write_shotlist(fh, rows, fps=fps, duration_format=duration_format)
-    )
-    for line in warnings:
-        log.warning("%s", line)
-    return ShotlistExport(
-        path=str(path),
-        rows=len(rows),
-        sequences=tuple(s.name for s in targets),
-        warnings=tuple(warnings),
-    )
-
-
-def _same_duration(frames: int, fps: Fraction) -> set[int]:
-    """Durations a shot list cell means as "unchanged": the shot's own, and what the seconds
-    column (one decimal) written for it reads back as (``169`` frames is ``7.0`` s at 24 fps,
-    which reads back as ``168``)."""
-    written = format_duration(frames, fps, "seconds")
-    return {frames, parse_duration(written, fps)}
-
-
-def _read_rows(path: Path, rates: Sequence[Fraction]) -> dict[Fraction, list[ShotlistRow]]:
-    """The file read once per frame rate in the project (durations are frames at a rate)."""
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise ScriptImportError(f"{path} {what}; give the path of a shot list .csv file")
-    out: dict[Fraction, list[ShotlistRow]] = {}
-    for rate in rates:
-        try:
-            out[rate] = read_shotlist(path, fps=rate)
-        except ShotlistError as exc:
-            raise ScriptImportError(_problem_line(path, exc.problems)) from None
-    return out
-
-
-class _ShotlistImport:
-    def __init__(
-        self,
-        svc: ProjectService,
-        rec: Recorder,
-        path: Path,
-        rows_at: dict[Fraction, list[ShotlistRow]],
-        first_rate: Fraction,
-    ) -> None:
-        self.svc = svc
-        self.rec = rec
-        self.path = path
-        self.rows_at = rows_at
-        self.rows = rows_at[first_rate]
-        self.writer = _Writer(svc, rec)
-        self.problems: list[str] = []
-
-    def run(self, dry_run: bool) -> ShotlistImport:
-        seqs = [s for s in _read_sequences(self.rec) if not s.deleted]
-        seq_by_id = {s.id: s for s in seqs}
-        shots = [sh for sh in _read_shots(self.rec) if sh.sequence_id in seq_by_id]
-
-        def scene_of(sh: _Shot) -> str:
-            return (sh.scene or seq_by_id[sh.sequence_id].scene).upper()
-
-        by_key: dict[tuple[str, str], list[_Shot]] = {}
-        for sh in shots:
-            by_key.setdefault((scene_of(sh), sh.code.upper()), []).append(sh)
-        # scene number -> the sequences a new shot of that scene could go in: those with the
-        # scene number, else those holding shots numbered with it
-        scene_seqs: dict[str, list[_Seq]] = {}
-        for s in seqs:
-            if s.scene:
-                scene_seqs.setdefault(s.scene.upper(), []).append(s)
-        by_shots: dict[str, list[_Seq]] = {}
-        for sh in shots:
-            scene, seq = scene_of(sh), seq_by_id[sh.sequence_id]
-            if sh.deleted or not scene or scene in scene_seqs:
-                continue
-            if seq not in by_shots.setdefault(scene, []):
-                by_shots[scene].append(seq)
-        scene_seqs.update(by_shots)
-
-        seen: set[tuple[str, str]] = set()
-        twice: set[tuple[str, str]] = set()
-        for row in self.rows:
-            key = (row.scene.upper(), row.shot.upper())
-            if key in seen and key not in twice:
-                twice.add(key)
-                self.problems.append(
-                    f"shot {row.scene}/{row.shot} is listed more than once; keep one row for it"
-                )
-            seen.add(key)
-
-        updated: list[str] = []
-        added: list[str] = []
-        new_seqs: list[str] = []
-        unchanged = 0
-        for i, row in enumerate(self.rows):
-            label = f"{row.scene}/{row.shot}"
-            if (row.scene.upper(), row.shot.upper()) in twice:
-                continue
-            found = by_key.get((row.scene.upper(), row.shot.upper()), [])
-            live = [sh for sh in found if not sh.deleted]
-            if len(live) > 1:
-                names = ", ".join(seq_by_id[sh.sequence_id].name for sh in live)
-                self.problems.append(f"shot {label} is in several sequences ({names})")
-                continue
-            if live:
-                shot = live[0]
-                seq = seq_by_id[shot.sequence_id]
-                changed = self.update(shot, seq, self.rows_at[seq.fps][i], label)
-                if changed:
-                    updated.append(f"{label}: {', '.join(changed)}")
-                else:
-                    unchanged += 1
-                continue
-            if found:
-                self.problems.append(
-                    f"shot {label} was deleted in the project; undo the deletion or give the "
-                    "row another shot code"
-                )
-                continue
-            candidates = scene_seqs.get(row.scene.upper(), [])
-            if len(candidates) > 1:
-                names = ", ".join(s.name for s in candidates)
-                self.problems.append(
-                    f"shot {label} is new, but scene {row.scene} is in several sequences "
-                    f"({names}); add it in the app instead"
-                )
-                continue
-            if candidates:
-                seq = candidates[0]
-            else:
-                seq = self.scene_sequence(row, seqs)
-                seq_by_id[seq.id] = seq
-                scene_seqs[row.scene.upper()] = [seq]
-                new_seqs.append(seq.name)
-            if self.add(seq, self.rows_at[seq.fps][i], label):
-                added.append(label)
-        if self.problems:
-            raise ScriptImportError(_problem_line(self.path, self.problems))
-        lines = [
-            f"Shot list: {_count(len(updated), 'shot')} updated, {len(added)} added, "
-            f"{unchanged} unchanged"
-            + (f", {_count(len(new_seqs), 'new sequence')}" if new_seqs else "")
-            + "."
-        ]
-        lines += [f"Updated {u}" for u in updated]
-        lines += [f"Added shot {a}" for a in added]
-        lines += [f"Added sequence {n!r}" for n in new_seqs]
-        return ShotlistImport(
-            path=str(self.path),
-            dry_run=dry_run,
-            rows=len(self.rows),
-            updated=tuple(updated),
-            added=tuple(added),
-            unchanged=unchanged,
-            sequences_added=tuple(new_seqs),
-            lines=tuple(lines),
-        )
-
-    def validated(self, fields: dict[str, Any], fps: Fraction, label: str) -> dict[str, Any]:
-        try:
-            return self.svc._validate_shot_fields(fields, fps)
-        except InvalidInput as exc:
-            self.problems.append(f"shot {label}: {exc}")
-            return {}
-
-    def update(self, shot: _Shot, seq: _Seq, row: ShotlistRow, label: str) -> list[str]:
-        fields: dict[str, Any] = {}
-        if row.description:
-            fields["prompt"] = row.description
-        if row.duration_frames is not None and row.duration_frames not in _same_duration(
-            shot.duration_frames, seq.fps
-        ):
-            fields["duration_frames"] = row.duration_frames
-        if row.camera:
-            fields["camera_notes"] = row.camera
-        if row.notes:
-            fields["notes"] = row.notes
-        values = self.validated(fields, seq.fps, label)
-        current = {
-            "prompt": shot.prompt,
-            "duration_frames": shot.duration_frames,
-            "camera_notes": shot.camera_notes,
-            "notes": shot.notes,
-        }
-        changed = {k: v for k, v in values.items() if current[k] != v}
-        if not changed:
-            return []
-        self.rec.update(S, shot.id, **changed)
-        names = {"prompt": "prompt", "duration_frames": "duration", "camera_notes": "camera"}
-        return [
-            names.get(k, k)
-            for k in ("prompt", "duration_frames", "camera_notes", "notes")
-            if k in changed
-        ]
-
-    def add(self, seq: _Seq, row: ShotlistRow, label: str) -> bool:
-        duration = row.duration_frames
-        if duration is None:
-            duration = int(round(seq.fps * 4))
-        values = self.validated(
-            {
-                "prompt": row.description,
-                "duration_frames": duration,
-                "camera_notes": row.camera,
-                "notes": row.notes,
-                "scene": row.scene,
-            },
-            seq.fps,
-            label,
-        )
-        if not values:
-            return False
-        code = row.shot.upper()
-        if any(r[2].upper() == code for r in self.writer.shot_rows(seq.id)):
-            self.problems.append(
-                f"shot {label} is new, but sequence {seq.name!r} already uses code {code}; "
-                "give the row another shot code"
-            )
-            return False
-        self.writer.insert_shot(seq.id, values, code=code)
-        return True
-
-    def scene_sequence(self, row: ShotlistRow, seqs: list[_Seq]) -> _Seq:
-        """A new sequence for a scene the project does not have, placed by scene number."""
-        template = seqs[0]
-        heading = ""
-        if row.int_ext and row.location:
-            heading = f"{row.int_ext}. {row.location}"
-            if row.day_night:
-                heading += f" - {row.day_night}"
-        name = f"{row.scene} {heading}" if heading else f"Scene {row.scene}"
-        key = scene_number_sort_key(row.scene)
-        live_ids = [r[0] for r in self.writer.live_sequences()]
-        index: int | None = None
-        for s in seqs:
-            if s.scene and scene_number_sort_key(s.scene) > key and s.id in live_ids:
-                index = live_ids.index(s.id)
-                break
-        seq_id = self.writer.insert_sequence(
-            index,
-            name=name,
-            scene=row.scene,
-            fps=template.fps,
-            size=(template.width, template.height),
-        )
-        created = _Seq(
-            id=seq_id,
-            name=self.writer.conn.execute(select(Q.c.name).where(Q.c.id == seq_id)).scalar_one(),
-            position=-1,
-            scene=row.scene,
-            fps=template.fps,
-            width=template.width,
-            height=template.height,
-            source_key="",
-            source_heading="",
-            script_status="",
-            deleted=False,
-        )
-        seqs.append(created)
-        return created
-
-
-def import_shotlist(
-    svc: ProjectService, path: str | Path, *, dry_run: bool = False
-) -> ShotlistImport:
-    """Update the project from a shot list CSV as one undoable command.
-
-    A row whose Scene and Shot match a shot updates its prompt (Description), planned
-    duration, camera notes and notes; an empty cell leaves the field as it is. A row whose shot
-    code is new adds a shot to its scene's sequence, in code order (a scene the project does
-    not have gets a new sequence). Nothing is ever deleted. Any bad value raises
-    :class:`ScriptImportError` listing the problems, and nothing is changed.
-    """
-    path = Path(path)
-    seqs = svc.sequences()
-    if not seqs:
-        raise ScriptImportError("the project has no sequences; add one with `previz seq add`")
-    rates = list(dict.fromkeys(s.fps for s in seqs))
-    rows_at = _read_rows(path, rates)
-    try:
-        with svc.command(f"Import shot list {path.name}") as rec:
-            result = _ShotlistImport(svc, rec, path, rows_at, rates[0]).run(dry_run)
-            if dry_run:
-                raise _Rollback(result)
-    except _Rollback as stop:
-        return stop.result  # type: ignore[no-any-return]
-    return result

@@ -1,4 +1,5 @@
-"""Screenplays and CSV shot lists into a project (previz.services.screenplay_import)."""
+"""Screenplays and CSV shot lists into a project (previz.services.screenplay_import and
+previz.services.shotlist)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,10 @@ from previz.screenplay import (
 from previz.services.project import ProjectService
 from previz.services.screenplay_import import (
     ScriptImportError,
-    export_shotlist,
     import_script,
-    import_shotlist,
     script_states,
 )
+from previz.services.shotlist import export_shotlist, import_shotlist
 from tests.helpers import fake_take
 
 FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "screenplays"
