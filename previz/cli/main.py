@@ -117,8 +117,18 @@ def cmd_seq(a: argparse.Namespace) -> int:
 
     with _project(a) as svc:
         if a.seq_cmd == "add":
-            s = svc.add_sequence(a.name, fps=a.fps, size=a.size, scene=a.scene or "")
+            s = svc.add_sequence(
+                a.name, fps=a.fps, size=a.size, scene=a.scene or "", drop_frame=a.drop_frame
+            )
             emit_json(s) if a.json else info(f"added sequence {s.name}")
+        elif a.seq_cmd == "edit":
+            s = svc.edit_sequence(
+                a.seq, fps=a.fps, size=a.size, scene=a.scene, drop_frame=a.drop_frame
+            )
+            tc = "drop-frame" if s.drop_frame else "non-drop-frame"
+            emit_json(s) if a.json else info(
+                f"{s.name}: {s.width}x{s.height} @ {_rate_text(s.fps)} fps, {tc} timecode"
+            )
         elif a.seq_cmd == "list":
             seqs = svc.sequences()
             if a.json:
@@ -145,6 +155,16 @@ def cmd_seq(a: argparse.Namespace) -> int:
             s = svc.remove_sequence(a.seq)
             emit_json(s) if a.json else info(f"removed sequence {s.name} (undo with `previz undo`)")
     return 0
+
+
+def _drop_frame_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--drop-frame",
+        dest="drop_frame",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="drop-frame timecode (29.97 and 59.94 only; default: non-drop-frame)",
+    )
 
 
 def _shot_fields(a: argparse.Namespace, fps) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -419,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("info", cmd_info, "show a project's contents and disk use")
     sp.add_argument("dir")
 
-    sp = add("seq", cmd_seq, "add, list, rename or remove sequences")
+    sp = add("seq", cmd_seq, "add, list, edit, rename or remove sequences")
     ss = sp.add_subparsers(dest="seq_cmd", required=True, metavar="ACTION", parser_class=_Parser)
     x = ss.add_parser("add", help="add a sequence", parents=[common])
     x.add_argument("dir")
@@ -427,6 +447,16 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--fps")
     x.add_argument("--size")
     x.add_argument("--scene")
+    _drop_frame_option(x)
+    x = ss.add_parser(
+        "edit", help="change a sequence's rate, size, scene or timecode", parents=[common]
+    )
+    x.add_argument("dir")
+    x.add_argument("seq")
+    x.add_argument("--fps")
+    x.add_argument("--size")
+    x.add_argument("--scene")
+    _drop_frame_option(x)
     x = ss.add_parser("list", help="list sequences", parents=[common])
     x.add_argument("dir")
     x = ss.add_parser("rename", help="rename a sequence", parents=[common])

@@ -87,26 +87,49 @@ def seconds_to_frames(seconds: Fraction | float | str, rate: Fraction) -> int:
     return int(value + Fraction(1, 2)) if value >= 0 else -int(-value + Fraction(1, 2))
 
 
-def _is_drop_rate(rate: Fraction) -> bool:
-    return Fraction(rate) in (Fraction(30000, 1001), Fraction(60000, 1001))
+DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+
+
+def is_drop_rate(rate: Fraction) -> bool:
+    """Whether drop-frame timecode is defined at ``rate`` (29.97 and 59.94 only)."""
+    return Fraction(rate) in DROP_FRAME_RATES
+
+
+_is_drop_rate = is_drop_rate
+
+
+def _drop_params(rate: Fraction) -> tuple[int, int, int]:
+    """``(labels dropped per minute, frames per 10 minutes, frames per minute)``."""
+    fps = nominal_rate(rate)
+    drop = 2 * (fps // 30)
+    return drop, fps * 600 - drop * 9, fps * 60 - drop
+
+
+def frames_per_hour(rate: Fraction, *, drop_frame: bool = False) -> int:
+    """Frames between ``01:00:00:00`` and ``02:00:00:00`` (107892 at 29.97 drop-frame)."""
+    if drop_frame:
+        if not is_drop_rate(rate):
+            raise InvalidInput("drop-frame timecode exists only at 29.97 and 59.94 fps")
+        return 6 * _drop_params(rate)[1]
+    return 3600 * nominal_rate(rate)
 
 
 def frames_to_timecode(
     frames: int, rate: Fraction, *, drop_frame: bool = False, start_hours: int = 0
 ) -> str:
-    """Timecode of a frame count (plus ``start_hours`` hours), e.g. ``01:00:05:12``."""
+    """Timecode of a frame count (plus ``start_hours`` hours), e.g. ``01:00:05:12``.
+
+    Drop-frame labels use ``;`` before the frames; ``start_hours`` counts hours of timecode,
+    so frame 0 with ``start_hours=1`` is ``01:00:00;00`` in drop-frame too.
+    """
     rate = Fraction(rate)
     fps = nominal_rate(rate)
-    total = frames + start_hours * 3600 * fps
+    total = frames + start_hours * frames_per_hour(rate, drop_frame=drop_frame)
     if total < 0:
         raise InvalidInput("timecode cannot be negative")
     sep = ":"
     if drop_frame:
-        if not _is_drop_rate(rate):
-            raise InvalidInput("drop-frame timecode exists only at 29.97 and 59.94 fps")
-        drop = 2 * (fps // 30)
-        per_10min = fps * 600 - drop * 9
-        per_min = fps * 60 - drop
+        drop, per_10min, per_min = _drop_params(rate)
         tens, rem = divmod(total, per_10min)
         if rem > drop:
             total += drop * 9 * tens + drop * ((rem - drop) // per_min)
@@ -118,16 +141,27 @@ def frames_to_timecode(
     return f"{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}{sep}{ff:02d}"
 
 
-def timecode_to_frames(tc: str, rate: Fraction, *, start_hours: int = 0) -> int:
-    """Inverse of :func:`frames_to_timecode` for non-drop timecode."""
-    m = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})[:;](\d{2})", tc.strip())
+def timecode_to_frames(
+    tc: str, rate: Fraction, *, start_hours: int = 0, drop_frame: bool = False
+) -> int:
+    """Inverse of :func:`frames_to_timecode` (``drop_frame`` counts drop-frame labels)."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})[:;.,](\d{2})", tc.strip())
     if not m:
         raise InvalidInput(f"timecode {tc!r} is not HH:MM:SS:FF")
     h, mi, s, f = (int(g) for g in m.groups())
     fps = nominal_rate(rate)
     if mi >= 60 or s >= 60 or f >= fps:
         raise InvalidInput(f"timecode {tc!r} is out of range at {describe_rate(rate)} fps")
-    return ((h - start_hours) * 3600 + mi * 60 + s) * fps + f
+    total = (h * 3600 + mi * 60 + s) * fps + f
+    if drop_frame:
+        drop, _, _ = _drop_params(rate)
+        if not is_drop_rate(rate):
+            raise InvalidInput("drop-frame timecode exists only at 29.97 and 59.94 fps")
+        if s == 0 and f < drop and mi % 10:
+            raise InvalidInput(f"timecode {tc!r} does not exist in drop-frame (labels skipped)")
+        minutes = h * 60 + mi
+        total -= drop * (minutes - minutes // 10)
+    return total - start_hours * frames_per_hour(rate, drop_frame=drop_frame)
 
 
 # Durations: a shot longer than ten minutes is certainly a typo in a previz.

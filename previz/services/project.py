@@ -27,7 +27,7 @@ from previz.core.elements import (
     expand_prompt,
 )
 from previz.core.errors import Ambiguous, InvalidInput, NotFound, ProjectError
-from previz.core.time import check_duration, parse_rate
+from previz.core.time import check_duration, describe_rate, is_drop_rate, parse_rate
 from previz.core.values import (
     MAX_NAME_CHARS,
     MAX_PROMPT_CHARS,
@@ -315,12 +315,16 @@ class ProjectService:
         index: int | None = None,
         source_key: str = "",
         source_heading: str = "",
+        drop_frame: bool | None = None,
     ) -> SequenceInfo:
         name = _check_name("sequence", name)
         scene = _check_text("scene", scene.strip(), 32)
         existing = self.sequences()
         template = existing[0] if existing else None
         rate = parse_rate(fps) if fps is not None else (template.fps if template else Fraction(24))
+        if drop_frame is None:  # follow the template when it has the same rate
+            drop_frame = bool(template and template.drop_frame and template.fps == rate)
+        _check_drop_frame(drop_frame, rate)
         if size is None:
             w, h = (template.width, template.height) if template else (1280, 720)
         else:
@@ -337,6 +341,7 @@ class ProjectService:
                 size=(w, h),
                 source_key=source_key,
                 source_heading=source_heading,
+                drop_frame=drop_frame,
             )
         return self.sequence(new_id)
 
@@ -356,17 +361,28 @@ class ProjectService:
         fps: str | None = None,
         size: str | None = None,
         scene: str | None = None,
+        drop_frame: bool | None = None,
     ) -> SequenceInfo:
+        """Change a sequence's settings (undoable). ``drop_frame`` is refused at rates other
+        than 29.97/59.94; a new rate where drop-frame does not exist turns it off."""
         seq = self.sequence(ref)
         values: dict[str, Any] = {}
+        rate = seq.fps
         if fps is not None:
             rate = parse_rate(fps)
             values.update(fps_num=rate.numerator, fps_den=rate.denominator)
+        if drop_frame is not None:
+            _check_drop_frame(drop_frame, rate)
+            values["drop_frame"] = bool(drop_frame)
+        elif seq.drop_frame and not is_drop_rate(rate):
+            values["drop_frame"] = False
         if size is not None:
             w, h = parse_size(size)
             values.update(width=w, height=h, aspect=_aspect(w, h))
         if scene is not None:
             values["scene"] = _check_text("scene", scene.strip(), 32)
+        if not values:
+            return seq
         with self.command(f"Edit sequence {seq.name}") as rec:
             rec.update(Q, seq.id, **values)
         return self.sequence(seq.id)
@@ -1146,11 +1162,19 @@ def insert_sequence_row(
             width=w,
             height=h,
             aspect=_aspect(w, h),
-            drop_frame=False,
+            drop_frame=bool(extra.pop("drop_frame", False)),
             created_at=db.utcnow(),
             **extra,
         ),
     )
+
+
+def _check_drop_frame(drop_frame: bool, rate: Fraction) -> None:
+    if drop_frame and not is_drop_rate(rate):
+        raise InvalidInput(
+            f"drop-frame timecode exists only at 29.97 and 59.94 fps, not {describe_rate(rate)}; "
+            "use --no-drop-frame or change the rate"
+        )
 
 
 def _remove_empty_dirs(root: Path) -> None:

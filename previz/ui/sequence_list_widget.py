@@ -5,18 +5,19 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from previz.core.time import describe_rate
+from previz.core.time import describe_rate, is_drop_rate
 from previz.core.values import SequenceInfo
 from previz.ui.errors import show_error
 
@@ -39,6 +40,8 @@ class SequenceListWidget(QWidget):
         self.list.setWordWrap(True)
         self.list.currentItemChanged.connect(self._current_changed)
         self.list.itemDoubleClicked.connect(lambda _i: self.rename_current())
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_menu)
         self.btn_add = QToolButton()
         self.btn_add.setText("+ Sequence")
         self.btn_add.setToolTip("Add a sequence")
@@ -131,6 +134,38 @@ class SequenceListWidget(QWidget):
                 self.svc.rename_sequence(sid, name)
             except Exception as exc:
                 show_error(self, exc)
+
+    def context_menu(self) -> QMenu:
+        """Rename, remove and the sequence's timecode setting (drop-frame: 29.97/59.94 only)."""
+        menu = QMenu(self)
+        menu.addAction("Rename…", self.rename_current)
+        menu.addAction("Remove", self.remove_current)
+        menu.addSeparator()
+        act = menu.addAction("Drop-frame timecode")
+        act.setCheckable(True)
+        sid = self.current_id()
+        seq = self.svc.sequence(sid) if sid is not None and self.svc is not None else None
+        act.setChecked(bool(seq and seq.drop_frame))
+        act.setEnabled(bool(seq and is_drop_rate(seq.fps)))
+        if seq is not None and not is_drop_rate(seq.fps):
+            act.setToolTip("Drop-frame timecode exists only at 29.97 and 59.94 fps")
+        act.toggled.connect(self.set_drop_frame)
+        self.drop_frame_action = act
+        return menu
+
+    def _show_menu(self, pos: QPoint) -> None:
+        if self.current_id() is None:
+            return
+        self.context_menu().exec(self.list.viewport().mapToGlobal(pos))
+
+    def set_drop_frame(self, on: bool) -> None:
+        sid = self.current_id()
+        if sid is None or self.svc is None:
+            return
+        try:
+            self.svc.edit_sequence(sid, drop_frame=on)
+        except Exception as exc:
+            show_error(self, exc)
 
     def remove_current(self) -> None:
         sid = self.current_id()

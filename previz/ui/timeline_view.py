@@ -760,7 +760,7 @@ class TimelineView(QAbstractScrollArea):
                 f += step
             if r.width() > 70:
                 p.setPen(theme.TEXT_DIM)
-                tc = frames_to_timecode(start, self.fps, start_hours=1)
+                tc = frames_to_timecode(start, self.fps, drop_frame=self.drop_frame, start_hours=1)
                 p.drawText(
                     r.left() + 4,
                     2,
