@@ -1,7 +1,13 @@
-"""Application settings (not per project): model folders, device, default engine, fps, size.
+"""Application settings (not per project): model folders, device, default engine, fps, size,
+and the content-credentials signing identity.
 
 Stored as JSON in the platform's config folder (``platformdirs``); ``PREVIZ_CONFIG_DIR``
 overrides the folder (tests use it). Written atomically.
+
+Content credentials (C2PA) on every exported reel and clip are signed with
+``content_credentials_cert`` (a PEM file: the signing certificate, then any intermediates) and
+``content_credentials_key`` (its PEM private key, unencrypted) when both are set, else with a
+per-install certificate chain made on first use in ``<config dir>/content-credentials/``.
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ class AppSettings:
     # where it has one, else chained windows), "chain" or "pipeline" (see services.generation).
     long_method: str = "auto"
     demo_shown: bool = False
+    # Content credentials: the signing certificate (PEM chain) and key; both empty = the local
+    # per-install chain (see the module docstring and previz.export.credentials).
+    content_credentials_cert: str = ""
+    content_credentials_key: str = ""
 
     @property
     def path(self) -> Path:
@@ -71,3 +81,34 @@ class AppSettings:
     def add_recent(self, project: str | Path, keep: int = 10) -> None:
         p = str(Path(project).resolve())
         self.recent_projects = [p] + [r for r in self.recent_projects if r != p][: keep - 1]
+
+
+def credentials_dir() -> Path:
+    """Where the per-install content-credentials chain lives (made on first signed export)."""
+    return config_dir() / "content-credentials"
+
+
+def _signing(cert: str, key: str):  # type: ignore[no-untyped-def]
+    from previz.export.credentials import SigningConfig
+
+    cert, key = cert.strip(), key.strip()
+    return SigningConfig(
+        Path(cert).expanduser() if cert else None,
+        Path(key).expanduser() if key else None,
+        credentials_dir(),
+    )
+
+
+def signing_config(settings: AppSettings | None = None):  # type: ignore[no-untyped-def]
+    """The content-credentials signing identity the settings name (a ``SigningConfig``)."""
+    s = settings or AppSettings.load()
+    return _signing(s.content_credentials_cert, s.content_credentials_key)
+
+
+def check_content_credentials(cert: str, key: str) -> None:
+    """Raise a clear error unless ``cert`` and ``key`` are both empty or a matching pair."""
+    cfg = _signing(cert, key)
+    if cfg.user_configured:
+        from previz.export.credentials import resolve_identity
+
+        resolve_identity(cfg)
