@@ -613,4 +613,5 @@ _COMMANDS = {
     "export",
     "shotlist",
     "models",
+    "verify",
 }

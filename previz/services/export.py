@@ -211,5 +211,12 @@ def export(
         raise
     except ex.ExportError as exc:
         raise ExportFailed(str(exc).splitlines()[0]) from None
+    # Content credentials (C2PA) on the reel and each take media file (previz.export.credentials)
+    from previz.export.credentials import sign_outputs
+    from previz.services.settings import signing_config
+
+    clips = [m for f in ("otio", "edl", "fcpxml") if f in done for m in done[f]["media"]]
+    reel = done["reel"]["path"] if "reel" in done else None
+    done["credentials"] = sign_outputs(plan, signing_config(), reel, clips).as_dict()
     done["tool"] = f"Previz {previz.__version__}"
     return done

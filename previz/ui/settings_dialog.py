@@ -1,4 +1,5 @@
-"""Application settings: model folders, device, default engine and model, default fps and size."""
+"""Application settings: model folders, device, default engine and model, default fps and size,
+and the content-credentials certificate and key."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 from previz.core.errors import InvalidInput, PrevizError
 from previz.core.time import format_rate, parse_rate
 from previz.services.project import parse_size
-from previz.services.settings import AppSettings
+from previz.services.settings import AppSettings, check_content_credentials
 from previz.ui.errors import show_error
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
@@ -111,6 +112,7 @@ class QtSettingsDialog(QDialog):
         form.addRow("", self.cfg_batch)
         form.addRow("Step cache", self.step_cache)
         form.addRow("", self.fp8)
+        self._add_credentials(form, s)
         hint = QLabel(f"Saved in {s.path}")
         hint.setStyleSheet("color: #808080;")
         form.addRow(hint)
@@ -121,6 +123,31 @@ class QtSettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.resize(520, 0)
+
+    def _add_credentials(self, form: QFormLayout, s: AppSettings) -> None:
+        """Content credentials: the certificate and key that sign every export (C2PA)."""
+        self.cred_cert = QLineEdit(s.content_credentials_cert)
+        self.cred_key = QLineEdit(s.content_credentials_key)
+        self.cred_cert.setPlaceholderText("empty: a local certificate made for this install")
+        self.cred_key.setPlaceholderText("the certificate's private key (PEM, no passphrase)")
+        form.addRow(QLabel("Content credentials (a signed C2PA manifest on every reel and clip)"))
+        for label, edit, title in (
+            ("Certificate", self.cred_cert, "Signing certificate (PEM)"),
+            ("Key", self.cred_key, "Private key (PEM)"),
+        ):
+            browse = QPushButton("Browse…")
+            browse.clicked.connect(lambda _=False, e=edit, t=title: self._pick_file(e, t))
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            row.addWidget(browse)
+            form.addRow(label, row)
+
+    def _pick_file(self, edit: QLineEdit, title: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, title, "", "PEM files (*.pem *.crt *.key);;All files (*)"
+        )
+        if path:
+            edit.setText(path)
 
     def _add_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Model folder")
@@ -136,7 +163,10 @@ class QtSettingsDialog(QDialog):
         engine = self.engine.currentText()
         if engine not in ENGINES:
             raise InvalidInput(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+        cert, key = self.cred_cert.text().strip(), self.cred_key.text().strip()
+        check_content_credentials(cert, key)
         fresh = AppSettings.load()  # keep what other windows changed (recent projects)
+        fresh.content_credentials_cert, fresh.content_credentials_key = cert, key
         fresh.model_folders = folders
         fresh.device = self.device.currentText()
         fresh.default_engine = engine
