@@ -534,7 +534,11 @@ def sign_outputs(
             _warned_unavailable = True
             log.warning("%s; exports are not signed", exc)
         return report
-    identity = resolve_identity(config)
+    try:
+        identity = resolve_identity(config)
+    except CredentialsError as exc:
+        written = ", ".join(p.name for p, _ in targets[:3]) + (", …" if len(targets) > 3 else "")
+        raise CredentialsError(f"{exc} ({written} written without content credentials)") from None
     report.signer, report.local_chain = identity.name, identity.local
     for path, info in targets:
         res = sign_export(path, info, identity)
