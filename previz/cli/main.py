@@ -364,9 +364,9 @@ def cmd_restore(a: argparse.Namespace) -> int:
     folder = project_dir(a.dir)
     if not folder.is_dir():
         raise _usage(f"{folder} does not exist")
-    used = db.restore(folder)
+    used = db.restore(folder, force=a.force)
     emit_json({"restored_from": str(used)}) if a.json else info(
-        f"restored {folder / db.DB_NAME} from {used.name}; the damaged file was kept beside it"
+        f"restored {folder / db.DB_NAME} from {used.name}; the replaced file was kept beside it"
     )
     return 0
 
@@ -541,8 +541,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("purge", cmd_purge, "free the disk used by deleted takes (cannot be undone)")
     sp.add_argument("dir")
-    sp = add("restore", cmd_restore, "put back the newest valid backup of project.db")
+    sp = add("restore", cmd_restore, "put back the newest valid backup of a damaged project.db")
     sp.add_argument("dir")
+    sp.add_argument(
+        "--force",
+        action="store_true",
+        help="restore even though project.db is healthy (loses the edits made since the backup)",
+    )
     sp = add("doctor", cmd_doctor, "check Python, torch, codecs, disk space and model folders")
     sp.add_argument("dir", nargs="?", help="also check this project")
 
@@ -589,6 +594,27 @@ def run(argv: list[str]) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # read-only folder, full disk, disk error, a lock held too long
+        err = _environment_error(exc, args)
+        if err is None:
+            raise
+        sys.stderr.write(f"previz: {err}\n")
+        return err.exit_code
+
+
+def _environment_error(exc: Exception, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The machine's fault, said in one line (see ``previz.store.db.environment_error``)."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, sqlite3.Error | OSError | DBAPIError):
+        return None
+    from previz.store.db import environment_error
+    from previz.store.folder import project_dir
+
+    folder = project_dir(args.dir) if isinstance(getattr(args, "dir", None), str) else None
+    return environment_error(exc, folder)
 
 
 _COMMANDS = {

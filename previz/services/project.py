@@ -41,7 +41,7 @@ from previz.core.values import (
     TakeInfo,
 )
 from previz.store import db, journal, schema
-from previz.store.folder import disk_usage, import_file, resolve
+from previz.store.folder import disk_usage, import_file, is_database_file, resolve
 from previz.store.journal import Recorder
 from previz.store.project_store import ProjectStore, _aspect
 
@@ -1178,7 +1178,7 @@ def _check_drop_frame(drop_frame: bool, rate: Fraction) -> None:
 
 
 def _remove_empty_dirs(root: Path) -> None:
-    if not root.is_dir():
+    if root.is_symlink() or not root.is_dir():  # never tidy up through a link
         return
     for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         try:
@@ -1190,6 +1190,8 @@ def _remove_empty_dirs(root: Path) -> None:
 def _check_image(path: Path) -> None:
     if not path.is_file():
         raise InvalidInput(f"image {path} does not exist")
+    if is_database_file(path.resolve()):  # only SQLite may open it (see previz.store.db)
+        raise InvalidInput(f"{path} is a project database, not an image; choose an image")
     with open(path, "rb") as fh:
         head = fh.read(12)
     if not (

@@ -53,10 +53,21 @@ def resolve(folder: Path, stored: str) -> Path:
         raise ProjectError(f"stored path {stored!r} is not relative to the project folder")
     target = (folder / stored).resolve()
     try:
-        target.relative_to(folder.resolve())
+        inside = target.relative_to(folder.resolve())
     except ValueError:
         raise ProjectError(f"stored path {stored!r} resolves outside the project folder") from None
+    if len(inside.parts) == 1 and is_database_file(target):
+        raise ProjectError(f"stored path {stored!r} names the project's database, not media")
     return target
+
+
+DB_FILES = ("project.db", "project.db-wal", "project.db-shm", "project.db-journal")
+
+
+def is_database_file(path: Path) -> bool:
+    """One of a project's live SQLite files, which only SQLite may open (a plain open/close of
+    them drops this process's database locks; see previz.store.db)."""
+    return path.name in DB_FILES and (path.parent / DB_FILES[0]).exists()
 
 
 def _is_link(path: Path) -> bool:
@@ -163,8 +174,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def install_dir(folder: Path, scratch: Path, dest_rel: str) -> Path:
     """Move a finished scratch folder (already flushed) to ``dest_rel`` inside the project."""
+    parent = PurePosixPath(dest_rel).parent.as_posix()
+    if parent not in ("", "."):
+        safe_subdir(folder, parent)  # never through a linked media/takes
     dest = resolve(folder, dest_rel)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     for root, _dirs, files in os.walk(scratch):
         for name in files:
             fd = os.open(Path(root) / name, os.O_RDONLY)
@@ -182,8 +195,9 @@ def import_file(folder: Path, source: Path, subdir: str = IMPORTS) -> str:
     source = Path(source).expanduser()
     if not source.is_file():
         raise InvalidInput(f"file {source} does not exist")
-    dest_dir = folder / subdir
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    if is_database_file(source.resolve()):
+        raise InvalidInput(f"{source} is a project database, not a media file; choose another")
+    dest_dir = safe_subdir(folder, subdir)
     dest = dest_dir / f"{uuid.uuid4().hex[:8]}-{source.name}"
     tmp = dest.with_name(f".{dest.name}.tmp")
     try:
@@ -200,7 +214,7 @@ def disk_usage(folder: Path) -> dict[str, int]:
         for name in files:
             p = Path(root) / name
             try:
-                size = p.stat().st_size
+                size = p.lstat().st_size  # a stat only: the live db files are never opened
             except OSError:
                 continue
             top = p.relative_to(folder).parts[0]
@@ -226,7 +240,16 @@ class RunnerLock:
     def acquire(self) -> bool:
         if self._fh is not None:
             return True
-        fh = open(self.path, "a+b")  # noqa: SIM115 - held open for the lock's lifetime
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        try:  # never through a link: a crafted project could point it anywhere
+            fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            if _is_link(self.path):
+                raise ProjectError(
+                    f"{self.path} is a link; delete it (Previz makes a new one) and retry"
+                ) from None
+            raise ProjectError(f"cannot use the job lock {self.path}: {_why(exc)}") from None
+        fh = os.fdopen(fd, "r+b")
         try:
             if sys.platform.startswith("win"):
                 import msvcrt
@@ -241,6 +264,13 @@ class RunnerLock:
             fh.close()
             return False
         self._fh = fh
+        try:  # say who holds it, for messages in other processes (see db.runner_pid)
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()}\n".encode())
+            fh.flush()
+        except OSError:
+            pass
         return True
 
     @property
@@ -253,6 +283,11 @@ class RunnerLock:
             return
         self._fh = None
         try:
+            try:  # the pid is only true while the lock is held
+                fh.seek(0)  # type: ignore[attr-defined]
+                fh.truncate()  # type: ignore[attr-defined]
+            except OSError:
+                pass
             if sys.platform.startswith("win"):
                 import msvcrt
 

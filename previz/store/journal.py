@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from previz.core.errors import ProjectError
 from previz.store import schema
 from previz.store.db import utcnow
 
@@ -129,6 +130,60 @@ def _remove(conn: Connection, table: Table, pk: int) -> None:
         conn.execute(update(table).where(table.c.id == pk).values(deleted_at=utcnow()))
 
 
+def _load(row: Any, *, undo: bool) -> list[Change]:
+    """The changes of one undo-log entry, checked before any of them is applied: a damaged
+    entry (bad JSON, unknown table or column) is refused with one line and nothing changes."""
+    what = "undone" if undo else "redone"
+    try:
+        raw = json.loads(row.changes)
+        if not isinstance(raw, list):
+            raise ValueError("it is not a list of changes")
+        changes: list[Change] = []
+        for item in raw:
+            if not isinstance(item, list | tuple) or len(item) != 4:
+                raise ValueError("a change is not [table, id, before, after]")
+            table_name, pk, before, after = item
+            table = _TABLES.get(table_name) if isinstance(table_name, str) else None
+            if table is None:
+                raise ValueError(f"unknown table {table_name!r}")
+            if isinstance(pk, bool) or not isinstance(pk, int):
+                raise ValueError(f"row id {pk!r} is not a number")
+            for state in (before, after):
+                if state is None:
+                    continue
+                if not isinstance(state, dict):
+                    raise ValueError("a row state is not a mapping")
+                unknown = [k for k in state if k not in table.c]
+                if unknown:
+                    raise ValueError(f"{table_name} has no column {unknown[0]!r}")
+            if before is None and after is None:
+                raise ValueError("a change has neither a before nor an after state")
+            changes.append((table_name, pk, before, after))
+    except (ValueError, TypeError) as exc:  # json.JSONDecodeError is a ValueError
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ProjectError(
+            f"the undo history entry {row.label!r} is damaged ({why}), so it cannot be {what}; "
+            "nothing was changed"
+        ) from None
+    return changes
+
+
+def _apply_checked(conn: Connection, row: Any, *, undo: bool) -> None:
+    from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+
+    changes = _load(row, undo=undo)
+    try:
+        _apply(conn, changes, undo=undo)
+    except StatementError as exc:  # the caller's transaction rolls back
+        if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+            raise  # the machine (disk full, read-only …): reported as such by db.write
+        why = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise ProjectError(
+            f"the undo history entry {row.label!r} no longer fits the project ({why}), so it "
+            f"cannot be {'undone' if undo else 'redone'}; nothing was changed"
+        ) from None
+
+
 def undo(conn: Connection) -> str | None:
     """Undo the newest command; returns its label, or None when there is nothing to undo."""
     t = schema.undo_log
@@ -137,7 +192,7 @@ def undo(conn: Connection) -> str | None:
     ).first()
     if row is None:
         return None
-    _apply(conn, [tuple(c) for c in json.loads(row.changes)], undo=True)  # type: ignore[misc]
+    _apply_checked(conn, row, undo=True)
     conn.execute(update(t).where(t.c.id == row.id).values(undone=True))
     return str(row.label)
 
@@ -149,7 +204,7 @@ def redo(conn: Connection) -> str | None:
     ).first()
     if row is None:
         return None
-    _apply(conn, [tuple(c) for c in json.loads(row.changes)], undo=False)  # type: ignore[misc]
+    _apply_checked(conn, row, undo=False)
     conn.execute(update(t).where(t.c.id == row.id).values(undone=False))
     return str(row.label)
 

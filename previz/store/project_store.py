@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from fractions import Fraction
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, or_, select
 
 import previz
 from previz.core.errors import ProjectError
 from previz.store import db, schema
-from previz.store.folder import JOBS_TMP, MEDIA, SUFFIX, TAKES, RunnerLock, new_uid, project_dir
+from previz.store.folder import (
+    JOBS_TMP,
+    MEDIA,
+    SUFFIX,
+    TAKES,
+    RunnerLock,
+    check_fixed_subdirs,
+    new_uid,
+    project_dir,
+    safe_subdir,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +58,20 @@ class ProjectStore:
             raise ProjectError(f"folder {folder.parent} does not exist; create it first")
         try:
             folder.mkdir(exist_ok=True)
-            for sub in (MEDIA, TAKES, JOBS_TMP):
-                (folder / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ProjectError(f"cannot create {folder}: {exc.strerror}") from None
+            env = db.environment_error(exc, folder.parent)
+            raise (env or ProjectError(f"cannot create {folder}: {exc.strerror}")) from None
+        for sub in (MEDIA, TAKES, JOBS_TMP):
+            safe_subdir(folder, sub)
         engine = db.make_engine(folder / db.DB_NAME)
-        db.upgrade(engine)
+        try:
+            db.upgrade(engine)
+        except Exception as exc:
+            engine.dispose()
+            env = db.environment_error(exc, folder)
+            if env is None:
+                raise
+            raise env from None
         now = db.utcnow()
         if name is None:
             name = folder.name.removesuffix(SUFFIX) or "Untitled"
@@ -94,25 +113,32 @@ class ProjectStore:
                 f"{folder} is not a Previz project (no {db.DB_NAME}); "
                 f"create one with `previz new {path}`"
             )
-        db.check_sqlite_file(db_path, folder)
+        check_fixed_subdirs(folder)  # a crafted project must not lead Previz outside itself
+        db.check_sqlite_file(db_path, folder)  # through SQLite, never open() (see db.py)
         engine = db.make_engine(db_path)
-        db.ensure_schema(engine, folder)
-        store = cls(folder, engine)
         try:
+            db.ensure_schema(engine, folder)
             with db.read(engine) as conn:
                 if conn.execute(select(schema.project.c.id)).first() is None:
                     raise ProjectError(db.damaged_message(folder, "its project record is missing"))
+                bad = _bad_rates(conn)
+                if bad:
+                    raise ProjectError(db.damaged_message(folder, bad))
         except ProjectError:
             engine.dispose()
             raise
         except Exception as exc:
             engine.dispose()
             raise ProjectError(db.damaged_message(folder, db._short(exc))) from None
+        store = cls(folder, engine)
         for sub in (MEDIA, TAKES, JOBS_TMP):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
+            try:
+                safe_subdir(folder, sub)
+            except ProjectError as exc:  # e.g. a read-only folder: it still opens for reading
+                log.warning("%s", exc)
         try:
             db.maybe_backup(engine, folder)
-        except OSError as exc:  # a read-only folder still opens
+        except (OSError, sqlite3.Error, ProjectError) as exc:  # read-only or full: still opens
             log.warning("could not write a backup: %s", exc)
         return store
 
@@ -135,6 +161,40 @@ class ProjectStore:
 
     def settings(self) -> dict:
         return json.loads(self.project_row()["settings"] or "{}")
+
+
+def _bad_rates(conn) -> str:  # type: ignore[no-untyped-def]
+    """Why the stored frame rates or sizes cannot be used (a crafted or damaged file), or ""."""
+    q, t = schema.sequences, schema.takes
+    row = conn.execute(
+        select(q.c.name, q.c.fps_num, q.c.fps_den, q.c.width, q.c.height)
+        .where(
+            or_(
+                q.c.fps_num.is_(None),
+                q.c.fps_den.is_(None),
+                q.c.fps_num <= 0,
+                q.c.fps_den <= 0,
+                q.c.width <= 0,
+                q.c.height <= 0,
+            )
+        )
+        .limit(1)
+    ).first()
+    if row is not None:
+        return (
+            f"sequence {row.name!r} has frame rate {row.fps_num}/{row.fps_den} and size "
+            f"{row.width}x{row.height}"
+        )
+    row = conn.execute(
+        select(t.c.id, t.c.fps_num, t.c.fps_den)
+        .where(
+            or_(t.c.fps_num.is_(None), t.c.fps_den.is_(None), t.c.fps_num <= 0, t.c.fps_den <= 0)
+        )
+        .limit(1)
+    ).first()
+    if row is not None:
+        return f"take id {row.id} has frame rate {row.fps_num}/{row.fps_den}"
+    return ""
 
 
 def _aspect(width: int, height: int) -> str:
