@@ -26,10 +26,15 @@ that left the script are flagged, never deleted. The report lists every change.
 
 _SHOTLIST_EPILOG = """\
 Columns: Scene, Shot, INT/EXT, Day/Night, Location, Cast, Description, Duration, Camera,
-Notes (UTF-8; comma, semicolon or tab separated; only Scene and Shot are required).
-Import matches rows to shots by Scene and Shot and updates the prompt (Description), planned
-duration, camera notes and notes; an empty cell leaves a field as it is; a row with a new
-shot code adds a shot; nothing is deleted.
+Notes, Dialogue, Transition, Frames, FPS, Sequence (UTF-8; comma, semicolon or tab
+separated; only Scene and Shot are required). Duration is seconds (or timecode) for people;
+Frames is the exact duration in frames at FPS; Transition is cut, dissolve:12f, fade_black:1s
+or dip_color:6f; Sequence names the sequence a new scene gets.
+Import matches rows to shots by Scene and Shot and updates the prompt (Description),
+dialogue, planned duration, transition, camera notes and notes; an empty cell leaves a field
+as it is; a cell holding exactly [clear] empties it (a transition becomes a cut); a row with
+a new shot code adds a shot; nothing is deleted. Imported into a new project, the rows
+rebuild the same sequences (the empty "Sequence 1" is used for the first scene).
 """
 
 

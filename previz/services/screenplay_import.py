@@ -219,6 +219,9 @@ class _Shot:
     source_frames: int | None
     script_status: str
     deleted: bool
+    dialogue: str = ""
+    transition_kind: str = "cut"
+    transition_frames: int = 0
 
 
 def _read_sequences(rec: Recorder) -> list[_Seq]:
@@ -259,6 +262,9 @@ def _read_shots(rec: Recorder) -> list[_Shot]:
             source_frames=r["source_frames"],
             script_status=r["script_status"],
             deleted=r["deleted_at"] is not None,
+            dialogue=r["dialogue"],
+            transition_kind=r["transition_kind"],
+            transition_frames=r["transition_frames"],
         )
         for r in rows
     ]

@@ -31,13 +31,12 @@ from previz.screenplay import (
     ShotlistError,
     ShotlistRow,
     element_name,
-    format_duration,
-    parse_duration,
     read_shotlist,
     scene_number_sort_key,
     write_shotlist,
 )
 from previz.screenplay.fountain import parse_heading
+from previz.screenplay.shotlist_csv import reads_as
 from previz.services.project import ProjectService
 from previz.services.screenplay_import import (
     ScriptImportError,
@@ -124,8 +123,11 @@ def export_shotlist(
     """Write the shot list of ``seqs`` (names, scene numbers or ids; default: every sequence)
     as CSV. Scene is the shot's scene number (else its sequence's); INT/EXT, Day/Night and
     Location come from the scene heading of an imported sequence; Cast lists the character
-    elements the prompt mentions or that speak in the dialogue; Description is the prompt.
-    Durations are written at the first sequence's frame rate."""
+    elements the prompt mentions or that speak in the dialogue; Description is the prompt;
+    Dialogue, Transition, Camera and Notes are the shot's own; Duration is for people
+    (seconds, or timecode), Frames the exact planned duration at FPS, the shot's sequence's
+    rate; Sequence is the sequence's name. Importing the file into a fresh project rebuilds
+    the same sequences and shots (see :mod:`previz.screenplay.shotlist_csv`)."""
     path = Path(path)
     targets = [svc.sequence(r) for r in seqs] if seqs else svc.sequences()
     targets = list({s.id: s for s in targets}.values())
@@ -147,9 +149,6 @@ def export_shotlist(
                 found = characters.get(name.lower())
                 if found and found not in cast:
                     cast.append(found)
-            frames = shot.duration_frames
-            if seq.fps != fps:
-                frames = max(1, round(Fraction(frames) * fps / seq.fps))
             scene = shot.scene or seq.scene
             unnumbered += not scene
             rows.append(
@@ -161,9 +160,13 @@ def export_shotlist(
                     location=location,
                     cast=tuple(cast),
                     description=shot.prompt,
-                    duration_frames=frames,
+                    duration_frames=shot.duration_frames,
                     camera=shot.camera_notes,
                     notes=shot.notes,
+                    dialogue=shot.dialogue,
+                    transition=(shot.transition_kind, shot.transition_frames),
+                    sequence=seq.name,
+                    fps=seq.fps,
                 )
             )
         if unnumbered:
@@ -189,21 +192,26 @@ def _same_duration(frames: int, fps: Fraction) -> set[int]:
     """Durations a shot list cell means as "unchanged": the shot's own, and what the seconds
     column (one decimal) written for it reads back as (``169`` frames is ``7.0`` s at 24 fps,
     which reads back as ``168``)."""
-    written = format_duration(frames, fps, "seconds")
-    return {frames, parse_duration(written, fps)}
+    return reads_as(frames, fps)
 
 
 def _read_rows(path: Path, rates: Sequence[Fraction]) -> dict[Fraction, list[ShotlistRow]]:
-    """The file read once per frame rate in the project (durations are frames at a rate)."""
+    """The file read once per frame rate in the project and per rate in its FPS column
+    (durations are frames at a rate; a new sequence takes its rows' rate)."""
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise ScriptImportError(f"{path} {what}; give the path of a shot list .csv file")
     out: dict[Fraction, list[ShotlistRow]] = {}
-    for rate in rates:
+    pending = list(rates)
+    while pending:
+        rate = pending.pop(0)
         try:
             out[rate] = read_shotlist(path, fps=rate)
         except ShotlistError as exc:
             raise ScriptImportError(_problem_line(path, exc.problems)) from None
+        for row in out[rate]:
+            if row.fps is not None and row.fps not in out and row.fps not in pending:
+                pending.append(row.fps)
     return out
 
 
@@ -223,11 +231,17 @@ class _ShotlistImport:
         self.rows = rows_at[first_rate]
         self.writer = _Writer(svc, rec)
         self.problems: list[str] = []
+        # a new project's empty "Sequence 1": the first scene the file adds goes there instead
+        # of leaving it empty beside the imported scenes
+        self.spare: _Seq | None = None
+        self.spare_name = ""
 
     def run(self, dry_run: bool) -> ShotlistImport:
         seqs = [s for s in _read_sequences(self.rec) if not s.deleted]
         seq_by_id = {s.id: s for s in seqs}
         shots = [sh for sh in _read_shots(self.rec) if sh.sequence_id in seq_by_id]
+        if len(seqs) == 1 and not seqs[0].scene and not shots:
+            self.spare, self.spare_name = seqs[0], seqs[0].name
 
         def scene_of(sh: _Shot) -> str:
             return (sh.scene or seq_by_id[sh.sequence_id].scene).upper()
@@ -271,6 +285,9 @@ class _ShotlistImport:
                 continue
             found = by_key.get((row.scene.upper(), row.shot.upper()), [])
             live = [sh for sh in found if not sh.deleted]
+            if len(live) > 1 and row.sequence:  # the Sequence column tells them apart
+                named = [sh for sh in live if _same_name(seq_by_id[sh.sequence_id], row)]
+                live = named if len(named) == 1 else live
             if len(live) > 1:
                 names = ", ".join(seq_by_id[sh.sequence_id].name for sh in live)
                 self.problems.append(f"shot {label} is in several sequences ({names})")
@@ -291,6 +308,9 @@ class _ShotlistImport:
                 )
                 continue
             candidates = scene_seqs.get(row.scene.upper(), [])
+            if len(candidates) > 1 and row.sequence:
+                named = [s for s in candidates if _same_name(s, row)]
+                candidates = named if len(named) == 1 else candidates
             if len(candidates) > 1:
                 names = ", ".join(s.name for s in candidates)
                 self.problems.append(
@@ -317,7 +337,11 @@ class _ShotlistImport:
         ]
         lines += [f"Updated {u}" for u in updated]
         lines += [f"Added shot {a}" for a in added]
-        lines += [f"Added sequence {n!r}" for n in new_seqs]
+        lines += [
+            f"Added sequence {n!r}"
+            + (f" (the empty {self.spare_name!r}, renamed)" if k == 0 and self.spare_used else "")
+            for k, n in enumerate(new_seqs)
+        ]
         return ShotlistImport(
             path=str(self.path),
             dry_run=dry_run,
@@ -336,51 +360,84 @@ class _ShotlistImport:
             self.problems.append(f"shot {label}: {exc}")
             return {}
 
+    def duration(self, shot: _Shot, seq: _Seq, row: ShotlistRow, label: str) -> int | None:
+        """The row's planned duration for an existing shot, or None to leave it: the Frames
+        column is exact; the seconds column only counts when it no longer reads as the shot's
+        own duration (seconds are rounded to 0.1); when the two columns disagree, the one that
+        was edited (no longer the shot's) wins."""
+        current = shot.duration_frames
+        if row.frames_disagree is not None:
+            frames_edited = row.frames_disagree != current
+            seconds_edited = row.duration_frames not in _same_duration(current, seq.fps)
+            if frames_edited and seconds_edited:
+                self.problems.append(
+                    f"shot {label}: Duration and Frames were both changed and disagree; "
+                    "change one of them and empty the other"
+                )
+                return None
+            return (
+                row.frames_disagree
+                if frames_edited
+                else (row.duration_frames if seconds_edited else None)
+            )
+        if row.duration_frames is None:
+            return None
+        if row.duration_exact:
+            return row.duration_frames if row.duration_frames != current else None
+        return (
+            None if row.duration_frames in _same_duration(current, seq.fps) else row.duration_frames
+        )
+
     def update(self, shot: _Shot, seq: _Seq, row: ShotlistRow, label: str) -> list[str]:
-        fields: dict[str, Any] = {}
-        if row.description:
-            fields["prompt"] = row.description
-        if row.duration_frames is not None and row.duration_frames not in _same_duration(
-            shot.duration_frames, seq.fps
-        ):
-            fields["duration_frames"] = row.duration_frames
-        if row.camera:
-            fields["camera_notes"] = row.camera
-        if row.notes:
-            fields["notes"] = row.notes
-        values = self.validated(fields, seq.fps, label)
-        current = {
+        current: dict[str, Any] = {
             "prompt": shot.prompt,
             "duration_frames": shot.duration_frames,
+            "dialogue": shot.dialogue,
             "camera_notes": shot.camera_notes,
             "notes": shot.notes,
+            "transition_kind": shot.transition_kind,
+            "transition_frames": shot.transition_frames,
         }
+        fields: dict[str, Any] = {}
+        for key, column in _TEXT_COLUMNS:
+            value = getattr(row, column)
+            if column in row.cleared:
+                fields[key] = ""
+            elif value and value != current[key].strip():  # spreadsheets trim cells
+                fields[key] = value
+        frames = self.duration(shot, seq, row, label)
+        if frames is not None:
+            fields["duration_frames"] = frames
+        if row.transition is not None:
+            fields["transition_kind"], fields["transition_frames"] = row.transition
+        values = self.validated(fields, seq.fps, label)
         changed = {k: v for k, v in values.items() if current[k] != v}
         if not changed:
             return []
         self.rec.update(S, shot.id, **changed)
-        names = {"prompt": "prompt", "duration_frames": "duration", "camera_notes": "camera"}
-        return [
-            names.get(k, k)
-            for k in ("prompt", "duration_frames", "camera_notes", "notes")
-            if k in changed
-        ]
+        return list(dict.fromkeys(name for key, name in _CHANGE_NAMES if key in changed))
 
     def add(self, seq: _Seq, row: ShotlistRow, label: str) -> bool:
+        if row.frames_disagree is not None:
+            self.problems.append(
+                f"shot {label} is new, but its Duration and Frames disagree; change one of "
+                "them and empty the other"
+            )
+            return False
         duration = row.duration_frames
         if duration is None:
             duration = int(round(seq.fps * 4))
-        values = self.validated(
-            {
-                "prompt": row.description,
-                "duration_frames": duration,
-                "camera_notes": row.camera,
-                "notes": row.notes,
-                "scene": row.scene,
-            },
-            seq.fps,
-            label,
-        )
+        fields: dict[str, Any] = {
+            "prompt": row.description,
+            "duration_frames": duration,
+            "dialogue": row.dialogue,
+            "camera_notes": row.camera,
+            "notes": row.notes,
+            "scene": row.scene,
+        }
+        if row.transition is not None:
+            fields["transition_kind"], fields["transition_frames"] = row.transition
+        values = self.validated(fields, seq.fps, label)
         if not values:
             return False
         code = row.shot.upper()
@@ -393,15 +450,36 @@ class _ShotlistImport:
         self.writer.insert_shot(seq.id, values, code=code)
         return True
 
+    @property
+    def spare_used(self) -> bool:
+        return self.spare_name != "" and self.spare is None
+
     def scene_sequence(self, row: ShotlistRow, seqs: list[_Seq]) -> _Seq:
-        """A new sequence for a scene the project does not have, placed by scene number."""
+        """A sequence for a scene the project does not have, named by the Sequence column
+        (else by the scene and its heading), at the row's FPS (else the project's first
+        sequence's), placed by scene number. The empty "Sequence 1" of a new project is used
+        for the first one."""
         template = seqs[0]
         heading = ""
         if row.int_ext and row.location:
             heading = f"{row.int_ext}. {row.location}"
             if row.day_night:
                 heading += f" - {row.day_night}"
-        name = f"{row.scene} {heading}" if heading else f"Scene {row.scene}"
+        name = row.sequence or (f"{row.scene} {heading}" if heading else f"Scene {row.scene}")
+        fps = row.fps or template.fps
+        if self.spare is not None:
+            spare, self.spare = self.spare, None
+            values: dict[str, Any] = {
+                "name": self.writer.unique_name(name, ignore_id=spare.id),
+                "scene": row.scene,
+                "source_heading": heading,
+            }
+            if fps != spare.fps:
+                values.update(fps_num=fps.numerator, fps_den=fps.denominator, drop_frame=False)
+            self.rec.update(Q, spare.id, **values)
+            spare.name, spare.scene, spare.fps = values["name"], row.scene, fps
+            spare.source_heading = heading
+            return spare
         key = scene_number_sort_key(row.scene)
         live_ids = [r[0] for r in self.writer.live_sequences()]
         index: int | None = None
@@ -413,19 +491,20 @@ class _ShotlistImport:
             index,
             name=name,
             scene=row.scene,
-            fps=template.fps,
+            fps=fps,
             size=(template.width, template.height),
+            source_heading=heading,
         )
         created = _Seq(
             id=seq_id,
             name=self.writer.conn.execute(select(Q.c.name).where(Q.c.id == seq_id)).scalar_one(),
             position=-1,
             scene=row.scene,
-            fps=template.fps,
+            fps=fps,
             width=template.width,
             height=template.height,
             source_key="",
-            source_heading="",
+            source_heading=heading,
             script_status="",
             deleted=False,
         )
@@ -433,16 +512,40 @@ class _ShotlistImport:
         return created
 
 
+_TEXT_COLUMNS = (
+    ("prompt", "description"),
+    ("dialogue", "dialogue"),
+    ("camera_notes", "camera"),
+    ("notes", "notes"),
+)
+_CHANGE_NAMES = (
+    ("prompt", "prompt"),
+    ("duration_frames", "duration"),
+    ("dialogue", "dialogue"),
+    ("camera_notes", "camera"),
+    ("notes", "notes"),
+    ("transition_kind", "transition"),
+    ("transition_frames", "transition"),
+)
+
+
+def _same_name(seq: _Seq, row: ShotlistRow) -> bool:
+    return seq.name.casefold() == row.sequence.casefold()
+
+
 def import_shotlist(
     svc: ProjectService, path: str | Path, *, dry_run: bool = False
 ) -> ShotlistImport:
     """Update the project from a shot list CSV as one undoable command.
 
-    A row whose Scene and Shot match a shot updates its prompt (Description), planned
-    duration, camera notes and notes; an empty cell leaves the field as it is. A row whose shot
-    code is new adds a shot to its scene's sequence, in code order (a scene the project does
-    not have gets a new sequence). Nothing is ever deleted. Any bad value raises
-    :class:`ScriptImportError` listing the problems, and nothing is changed.
+    A row whose Scene and Shot match a shot updates its prompt (Description), dialogue,
+    planned duration (Frames, exact, or Duration), transition, camera notes and notes; an
+    empty cell leaves the field as it is and a cell holding exactly ``[clear]`` empties it. A
+    row whose shot code is new adds a shot to its scene's sequence, in code order (a scene the
+    project does not have gets a new sequence, named by the Sequence column, at the row's
+    FPS; a new project's empty "Sequence 1" is used for the first). Nothing is ever deleted.
+    Any bad value raises :class:`ScriptImportError` listing the problems, and nothing is
+    changed.
     """
     path = Path(path)
     seqs = svc.sequences()

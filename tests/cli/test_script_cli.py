@@ -143,8 +143,8 @@ def test_shotlist_export_and_import(
     assert result["rows"] == 2 and result["sequences"] == ["2 EXT. PIER - NIGHT"]
     text = out.read_text(encoding="utf-8-sig")
     lines = text.splitlines()
-    assert (
-        lines[0] == "Scene,Shot,INT/EXT,Day/Night,Location,Cast,Description,Duration,Camera,Notes"
+    assert lines[0].startswith(
+        "Scene,Shot,INT/EXT,Day/Night,Location,Cast,Description,Duration,Camera,Notes,"
     )
     assert lines[1].startswith("2,0010,EXT,NIGHT,PIER,,")
     assert ",00:00:0" in lines[1]

@@ -52,8 +52,10 @@ def test_header_is_the_standard_columns(tmp_path: Path) -> None:
     path = tmp_path / "shots.csv"
     write_shotlist(path, ROWS)
     first_line = path.read_text(encoding="utf-8-sig").splitlines()[0]
-    assert (
-        first_line == "Scene,Shot,INT/EXT,Day/Night,Location,Cast,Description,Duration,Camera,Notes"
+    # the columns people exchange first, then what makes the file a faithful copy of the plan
+    assert first_line == (
+        "Scene,Shot,INT/EXT,Day/Night,Location,Cast,Description,Duration,Camera,Notes,"
+        "Dialogue,Transition,Frames,FPS,Sequence"
     )
     assert tuple(first_line.split(",")) == COLUMNS
 
@@ -76,8 +78,10 @@ def test_seconds_are_written_with_one_decimal(tmp_path: Path) -> None:
     path = tmp_path / "shots.csv"
     rows = [ShotlistRow(scene="1", shot="0010", duration_frames=100)]  # 4.1666 s
     write_shotlist(path, rows, fps=24)
-    assert path.read_text(encoding="utf-8-sig").splitlines()[1].split(",")[7] == "4.2"
-    assert read_shotlist(path, fps=24)[0].duration_frames == 101  # 4.2 s: rounded on write
+    cells = path.read_text(encoding="utf-8-sig").splitlines()[1].split(",")
+    assert (cells[7], cells[12], cells[13]) == ("4.2", "100", "24")  # Duration, Frames, FPS
+    # the Frames column keeps the exact count: 4.2 s alone would read back as 101
+    assert read_shotlist(path, fps=24)[0].duration_frames == 100
 
 
 def test_written_with_a_byte_order_mark_for_excel(tmp_path: Path) -> None:
@@ -253,7 +257,8 @@ def test_rows_from_breakdown_restart_codes_in_each_scene(tmp_path: Path) -> None
     ]
     assert rows[0].cast == ("CAPTAIN",)
     assert rows[0].description == "CAPTAIN walks."
-    assert rows[0].notes == "CAPTAIN: We sail at dawn."
+    assert rows[0].dialogue == "CAPTAIN: We sail at dawn." and rows[0].notes == ""
+    assert rows[0].sequence == "1 EXT. PIER - NIGHT"
     path = tmp_path / "shots.csv"
     write_shotlist(path, rows, duration_format="timecode")
     assert read_shotlist(path) == rows
@@ -268,4 +273,71 @@ def test_row_numbers_count_blank_rows_before_the_header(tmp_path: Path) -> None:
 def test_two_columns_with_the_same_meaning(tmp_path: Path) -> None:
     path = csv_file(tmp_path, "Scene,Shot,Cast,Characters\n1,0010,A,B\n")
     with pytest.raises(ShotlistError, match=r"row 1: two columns mean Cast \('Characters'\)"):
+        read_shotlist(path)
+
+
+def test_frames_and_fps_keep_durations_exact_at_any_rate(tmp_path: Path) -> None:
+    ntsc = Fraction(30000, 1001)
+    rows = [
+        ShotlistRow(scene="1", shot="0010", duration_frames=37, fps=ntsc),
+        ShotlistRow(scene="1", shot="0020", duration_frames=37, transition=("dissolve", 12)),
+    ]
+    path = tmp_path / "shots.csv"
+    write_shotlist(path, rows, fps=24)
+    text = path.read_text(encoding="utf-8-sig").splitlines()
+    assert text[1].endswith(",1.2,,,,,37,29.97,")  # seconds for people, 37 frames at 29.97
+    assert text[2].endswith(",1.5,,,,dissolve:12f,37,24,")
+    back = read_shotlist(path, fps=ntsc)
+    assert back[0].duration_frames == 37 and back[0].duration_exact
+    assert back[1].duration_frames == round(37 * ntsc / 24)  # 24 fps frames, converted
+    assert read_shotlist(path, fps=24)[1].transition == ("dissolve", 12)
+
+
+def test_a_duration_cell_that_no_longer_matches_frames_is_reported_to_the_caller(
+    tmp_path: Path,
+) -> None:
+    path = csv_file(
+        tmp_path, "Scene,Shot,Duration,Frames,FPS\n1,0010,3.5,37,24\n1,0020,1.5,37,24\n"
+    )
+    edited, untouched = read_shotlist(path)
+    assert (edited.duration_frames, edited.frames_disagree) == (84, 37)
+    assert (untouched.duration_frames, untouched.frames_disagree) == (37, None)
+
+
+def test_clear_marker(tmp_path: Path) -> None:
+    path = csv_file(
+        tmp_path,
+        "Scene,Shot,Description,Notes,Dialogue,Transition,Location\n"
+        "1,0010,[clear],[CLEAR], [clear] ,[clear],[clear]\n"
+        "1,0020,'[clear],,,,\n",
+    )
+    cleared, literal = read_shotlist(path)
+    assert cleared.cleared == {"description", "notes", "dialogue", "transition"}
+    assert (cleared.description, cleared.notes, cleared.location) == ("", "", "")
+    assert cleared.transition == ("cut", 0)
+    assert literal.cleared == frozenset() and literal.description == "[clear]"
+
+
+def test_fields_that_cannot_be_cleared_or_hold_bad_values_name_the_row(tmp_path: Path) -> None:
+    path = csv_file(
+        tmp_path,
+        "Scene,Shot,Duration,Frames,FPS,Transition\n"
+        "1,0010,[clear],,,\n"
+        "1,0020,,0,twenty-four,wipe:12f\n",
+    )
+    with pytest.raises(ShotlistError) as caught:
+        read_shotlist(path)
+    assert caught.value.problems == (
+        "row 2: Duration cannot be cleared; give a value or leave the cell empty to keep it",
+        "row 3: FPS 'twenty-four' is not a frame rate; use e.g. 24, 23.976, 29.97 or 24000/1001",
+        "row 3: Frames '0' is not a frame count; give a whole number of frames above 0, e.g. "
+        "37 (or leave it empty)",
+        "row 3: Transition 'wipe:12f' is not one of cut, dissolve, fade_black, dip_color; "
+        "write e.g. cut or dissolve:12f",
+    )
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_row_error_not_a_traceback(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "Scene,Shot,Notes\n1,0010,ok\n1,0020," + "n" * 140_000 + "\n")
+    with pytest.raises(ShotlistError, match=r"^row 3: a cell is longer than 131,072 characters"):
         read_shotlist(path)

@@ -591,7 +591,11 @@ def test_shotlist_round_trip_updates_adds_and_never_deletes(
     rows[1]["Duration"] = "6.5"
     rows[2]["Camera"] = "handheld, following Teo"
     rows[3]["Notes"] = "shoot at first light"
-    new = dict(rows[1], Shot="15", Description="INSERT: the map, wet", Duration="2s", Camera="")
+    # a copied row whose Duration was changed: its Frames cell is emptied (else the two
+    # disagree and the import asks which one is meant)
+    new = dict(
+        rows[1], Shot="15", Description="INSERT: the map, wet", Duration="2s", Camera="", Frames=""
+    )
     new_scene = dict(
         rows[0],
         Scene="9",
@@ -599,6 +603,9 @@ def test_shotlist_round_trip_updates_adds_and_never_deletes(
         **{"INT/EXT": "EXT", "Location": "ISLAND", "Day/Night": "DAY"},
         Description="The island at dawn",
         Duration="00:00:03:00",
+        Frames="",
+        Sequence="",
+        FPS="",
     )
     del rows[0]  # a row left out is not a shot deleted
     _write_csv(out, [*rows, new, new_scene])
