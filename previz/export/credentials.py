@@ -52,7 +52,6 @@ LOCAL_CA_NAME = "Previz local CA"
 
 # Failures that say nothing about the file itself: the signer is simply not in a trust list.
 _TRUST_CODES = {"signingCredential.untrusted"}
-_MIME = {".mp4": "video/mp4", ".m4v": "video/x-m4v", ".mov": "video/quicktime"}
 # No network at run time: no remote manifests, no OCSP, no hosts at all; no thumbnails.
 _NO_NETWORK: dict[str, Any] = {
     "core": {"allowed_network_hosts": []},
@@ -424,12 +423,9 @@ class SignResult:
 
 
 def _mime(path: Path) -> str:
-    mime = _MIME.get(Path(path).suffix.lower())
-    if mime is None:
-        raise CredentialsError(
-            f"cannot sign {path}: content credentials are written into .mp4 and .mov files only"
-        )
-    return mime
+    # Previz writes MOV (ProRes) or MP4 (everything else, whatever the name ends with); c2pa
+    # also checks the bytes themselves.
+    return "video/quicktime" if Path(path).suffix.lower() == ".mov" else "video/mp4"
 
 
 def _context(c2pa: Any, extra: dict[str, Any] | None = None) -> Any:
@@ -632,7 +628,8 @@ def verify(
     c2pa = _c2pa()
     path = Path(path)
     if not path.is_file():
-        raise CredentialsError(f"{path} does not exist; give the path of an exported reel or clip")
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise CredentialsError(f"{path} {what}; give the path of an exported reel or clip")
     extra = None
     if trust_anchors is not None:
         try:
@@ -643,7 +640,7 @@ def verify(
     try:
         reader = c2pa.Reader.try_create(str(path), context=_context(c2pa, extra))
     except c2pa.C2paError as exc:
-        name = type(exc).__name__
+        name = type(exc).__name__.lstrip("_").removeprefix("C2pa") or "C2paError"
         if "NotSupported" in name or "not supported" in str(exc).lower():
             raise CredentialsError(
                 f"{path.name} is not a file content credentials can be read from (MP4 or MOV)"

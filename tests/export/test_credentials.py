@@ -192,3 +192,14 @@ def test_without_c2pa_export_still_works_and_says_so_once(
     assert out.read_bytes() == src.read_bytes()
     with pytest.raises(cr.CredentialsUnavailable, match="unavailable on this platform"):
         cr.verify(out)
+
+
+def test_prores_mov_reel_is_signed_too(clips, tmp_path: Path) -> None:
+    plan = _plan(clips)
+    out = tmp_path / "reel.mov"
+    export_reel(plan, bare_options(codec="prores"), out)
+    report = cr.sign_outputs(plan, cr.SigningConfig(local_dir=tmp_path / "local"), out)
+    assert report.signed == [str(out)]
+    v = cr.verify(out)
+    assert v.status == "intact" and v.models == list(MODELS)
+    assert len(read_frames(out)) == 24
