@@ -2,9 +2,10 @@
 
 A *scene* is everything from one scene heading to the next. A *beat* is an action paragraph plus
 the dialogue that follows it, up to the next action paragraph (dialogue before the first action
-paragraph makes a beat of its own; a scene with no action still gets one beat). Each beat
-becomes one shot: its prompt is the scene setting plus the action, with the names of speaking
-characters turned into ``@Element`` mentions, and its caption is the dialogue.
+paragraph makes a beat of its own; a scene with no action still gets one beat). Centred text
+(``>THE END<``, title cards) is layout, never a beat: it only counts towards the page length.
+Each beat becomes one shot: its prompt is the scene setting plus the action, with the names of
+speaking characters turned into ``@Element`` mentions, and its caption is the dialogue.
 
 Estimates, so that a plan starts with sensible lengths (the user trims later):
 
@@ -374,7 +375,9 @@ def _beat_drafts(heading: SceneHeading, body: list[Element]) -> list[_BeatDraft]
     current: _BeatDraft | None = None
     speaker = ("", "")
     for element in body:
-        if isinstance(element, Action | Centered):
+        # Centred text (">THE END<", title cards, ">INTERMISSION<") is layout, not action: it
+        # never makes a shot (it still counts towards the page length).
+        if isinstance(element, Action):
             current = _BeatDraft(line=element.line, action=element.text)
             drafts.append(current)
         elif isinstance(element, Character):
@@ -417,7 +420,7 @@ def breakdown(
     rate = _to_fps(fps)
     preamble, chunks = _scene_chunks(script.elements)
     warnings: list[str] = []
-    skipped = [e for e in preamble if isinstance(e, Action | Dialogue | Centered | Lyric)]
+    skipped = [e for e in preamble if isinstance(e, Action | Dialogue | Lyric)]
     if skipped:
         message = (
             f"lines {skipped[0].line}-{skipped[-1].line}: {len(skipped)} paragraph(s) before the "

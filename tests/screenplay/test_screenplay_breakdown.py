@@ -139,12 +139,30 @@ def test_an_empty_scene_still_has_one_beat() -> None:
     assert field_scene.beats[0].estimated_frames == 24
 
 
-def test_lyrics_and_centered_text_in_beats() -> None:
-    script = parse("INT. BAR - NIGHT\n\n>LAST CALL<\n\nSINGER\n~Oh my darling\n\n~La la la\n")
+def test_lyrics_in_beats() -> None:
+    script = parse("INT. BAR - NIGHT\n\nSINGER\n~Oh my darling\n\n~La la la\n")
     beats = breakdown(script).scenes[0].beats
-    assert beats[0].action_text == "LAST CALL"
+    assert beats[0].action_text == ""
     assert beats[0].dialogue == (("SINGER", "♪ Oh my darling ♪"), ("", "♪ La la la ♪"))
     assert beats[0].caption == "SINGER: ♪ Oh my darling ♪\n♪ La la la ♪"
+
+
+def test_centered_text_is_never_a_shot() -> None:
+    # ">THE END<" closing the last scene, a centred card inside a scene, centred titles in a
+    # scene of their own: none of them is a beat, and nothing is glued to a neighbour
+    script = parse(
+        "INT. BAR - NIGHT\n\nThe bartender wipes a glass.\n\n>LAST CALL<\n\n"
+        "SINGER\n~Oh my darling\n\n.OPENING TITLES\n\n> BRICK BRADDOCK <\n> & DICK STEEL IN <\n"
+        "\nEXT. ROAD - DAY\n\nA car passes.\n\n>THE END<\n"
+    )
+    bar, titles, road = breakdown(script).scenes
+    assert [b.action_text for b in bar.beats] == ["The bartender wipes a glass."]
+    assert bar.beats[0].caption == "SINGER: ♪ Oh my darling ♪"
+    assert [b.prompt for b in titles.beats] == ["Opening titles."]  # the heading only
+    assert [b.action_text for b in road.beats] == ["A car passes."]
+    everything = " ".join(b.prompt + b.caption for s in (bar, titles, road) for b in s.beats)
+    assert "THE END" not in everything and "LAST CALL" not in everything
+    assert "BRADDOCK" not in everything
 
 
 def test_transitions_sections_and_synopses_are_not_beats() -> None:

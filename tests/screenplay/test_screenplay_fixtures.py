@@ -261,3 +261,13 @@ def test_reimport_of_an_edited_public_script_names_exactly_the_edits() -> None:
     assert report[0] == "Re-import: 1 changed shot, 1 new scene, 1 removed scene; " + (
         f"{len(plan.unchanged)} shots unchanged."
     )
+
+
+@pytest.mark.parametrize("name", [BRICK, CARD])
+def test_centred_text_in_the_public_screenplays_makes_no_shot(name: str) -> None:
+    text = fixture(name).read_text(encoding="utf-8")
+    assert re.search(r"^>\s*THE END\s*<\s*$", text, re.M)  # both scripts end with it
+    result = breakdown(parse(text))
+    beats = [b for s in result.scenes for b in s.beats]
+    assert not [b.prompt for b in beats if "THE END" in b.prompt + b.caption]
+    assert not [b.prompt for b in beats if "BRICK BRADDOCK" in b.prompt]  # centred titles

@@ -754,7 +754,7 @@ def test_reimport_of_an_edited_public_screenplay_names_exactly_the_edits(tmp_pat
         report = import_script(svc, write(tmp_path, "card2.fountain", "\n".join(edited)))
         assert report.lines[0] == (
             "Re-import: 1 changed shot, 1 new shot, 1 new scene, 1 removed scene, "
-            "1 new element; 124 shots unchanged."
+            "1 new element; 123 shots unchanged."  # ">THE END<" is not a shot
         )
         assert report.lines[1].startswith("Scene 12: shot 12/0010 changed: ")
         assert "impressive lobby" in report.lines[1] and "grand lobby" in report.lines[1]
