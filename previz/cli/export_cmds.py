@@ -51,6 +51,8 @@ def cmd_export(a: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     with ProjectService.open(a.dir) as svc:
+        # scenes a screenplay re-import flagged as gone from the script, still in the project
+        removed = [q.name for q in svc.sequences() if q.script_status == "removed" and a.all]
         try:
             done = export(svc, req, progress=progress, cancel=cancel)
         except KeyboardInterrupt:
@@ -59,6 +61,12 @@ def cmd_export(a: argparse.Namespace) -> int:
         finally:
             if last:
                 sys.stderr.write("\n")
+    if removed:
+        n = len(removed)
+        info(
+            f"warning: {n} scene{'s' if n > 1 else ''} removed from the script "
+            f"{'are' if n > 1 else 'is'} included: {', '.join(repr(n) for n in removed)}"
+        )
     if a.json:
         emit_json(done)
     else:
@@ -121,7 +129,10 @@ def register(add: Any) -> None:
         choices=("frame", "flow"),
         help="other frame rates: exact frame mapping, or optical-flow interpolation",
     )
-    r.add_argument("--transition", help="override every cut: dissolve:12, fade_black:24 … (frames)")
+    r.add_argument(
+        "--transition",
+        help="override every cut: dissolve:12, fade_black:24, dip_color:12:#FFFFFF … (frames)",
+    )
     r.add_argument("--fps", help="reel rate (default: the first sequence's)")
     r.add_argument("--size", help="reel size WxH (default: the first sequence's)")
     r.add_argument("--version", default="v001", help="version shown on the slate")

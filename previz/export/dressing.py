@@ -12,7 +12,6 @@ from fractions import Fraction
 
 import cv2
 import numpy as np
-import opentimelineio as otio
 
 from . import frames as fr
 from . import text as textmod
@@ -139,32 +138,41 @@ def _fps_label(fps: Fraction) -> str:
 
 
 def timecode_start_frames(options: ReelOptions, fps: Fraction) -> int:
+    """Absolute frame of ``options.timecode_start`` (the first shot's timecode)."""
+    from .editorial import timecode_frames
+
     drop = bool(options.burnins and options.burnins.drop_frame)
-    tc = options.timecode_start
-    if drop and ";" not in tc:
-        head, _, tail = tc.rpartition(":")
-        tc = f"{head};{tail}"
-    return int(round(otio.opentime.from_timecode(tc, float(fps)).value))
+    return timecode_frames(options.timecode_start, fps, drop)
 
 
 def timecode(frame: int, fps: Fraction, drop_frame: bool = False) -> str:
-    """SMPTE timecode of an absolute frame number (via OpenTimelineIO)."""
-    rt = otio.opentime.RationalTime(frame, float(fps))
-    return otio.opentime.to_timecode(rt, float(fps), drop_frame)
+    """SMPTE timecode of an absolute frame number (``previz.core.time``)."""
+    from .editorial import timecode_label
+
+    return timecode_label(frame, fps, drop_frame)
 
 
 class BurnInRenderer:
     """Per-frame burn-ins: shot code + take (top left), timecode (top right), dialogue caption
     and watermark (bottom centre)."""
 
-    def __init__(self, plan: ReelPlan, options: ReelOptions) -> None:
+    def __init__(
+        self,
+        plan: ReelPlan,
+        options: ReelOptions,
+        *,
+        start: int | None = None,
+        drop_frame: bool | None = None,
+    ) -> None:
+        """``start``: the absolute timecode frame of reel frame 0 (the reel's start timecode,
+        see ``editorial.build_layout``); ``drop_frame``: drop-frame labels."""
         self.cfg: BurnIns = options.burnins or BurnIns(False, False, False, False, False)
         self.W, self.H = plan.width, plan.height
         self.fps = Fraction(plan.fps)
         self.size = max(10, int(round(self.H / 24)))
         self.margin = max(2, int(round(self.H / 36))) & ~1
-        self.drop = self.cfg.drop_frame
-        self.tc0 = timecode_start_frames(options, self.fps)
+        self.drop = self.cfg.drop_frame if drop_frame is None else drop_frame
+        self.tc0 = timecode_start_frames(options, self.fps) if start is None else start
         self._cache: dict[int, list[fr.Overlay]] = {}
         self._common: list[fr.Overlay] = []
         self._wm_top = self.H - self.margin

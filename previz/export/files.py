@@ -1,10 +1,20 @@
-"""Atomic output files: write beside the target under a temporary name, rename when done."""
+"""Atomic output files: write beside the target under a temporary name, rename when done.
+
+A temporary file is ``.<target name>.part-<host>-<pid>-<random>`` (hidden). An export killed
+before it could clean up leaves one behind; the next export into the same folder sweeps it
+(``sweep_stale_parts``) once its writer is gone (same host, pid no longer running) or it has
+not been written to for an hour.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import secrets
+import socket
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -31,8 +41,56 @@ def check_target_dir(out_path: Path) -> None:
         )
 
 
+STALE_PART_SECONDS = 3600
+_PART_RE = re.compile(r"^\..+\.part-(?:([0-9a-f]{4})-(\d+)-)?[0-9a-f]{8}$")
+
+
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:4]
+
+
 def temp_name(target: Path) -> Path:
-    return target.with_name(f".{target.name}.part-{secrets.token_hex(4)}")
+    tag = f"{_host_tag()}-{os.getpid()}-{secrets.token_hex(4)}"
+    return target.with_name(f".{target.name}.part-{tag}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's process) or unknown: keep it
+    return True
+
+
+def sweep_stale_parts(folder: Path, *, max_age: float = STALE_PART_SECONDS) -> list[Path]:
+    """Remove the temporary files killed exports left in ``folder``: those whose writer (on
+    this host) is no longer running, and any not written to for ``max_age`` seconds. Returns
+    what was removed; never raises."""
+    removed: list[Path] = []
+    now = time.time()
+    host = _host_tag()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _PART_RE.match(entry.name)
+        if m is None:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            dead = m.group(1) == host and not _pid_alive(int(m.group(2)))
+            if dead or age > max_age:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+                log.info("removed a stale temporary export file %s", entry.path)
+        except OSError as exc:  # gone already, or not ours to remove
+            log.debug("could not sweep %s: %s", entry.path, exc)
+    return removed
 
 
 class TempTarget:
@@ -52,6 +110,7 @@ class TempTarget:
         return tmp
 
     def __enter__(self) -> TempTarget:
+        sweep_stale_parts(self.target.parent if str(self.target.parent) else Path("."))
         try:  # create it now so permission/space problems surface before any work
             with open(self.path, "wb"):
                 pass

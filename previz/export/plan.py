@@ -158,6 +158,7 @@ class ReelPlan:
     height: int
     sequences: tuple[SequencePlan, ...]
     version: str = "v001"
+    drop_frame: bool = False  # drop-frame timecode (the sequence's setting; 29.97/59.94 only)
 
     def items(self) -> list[ShotItem]:
         return [item for seq in self.sequences for item in seq.items]
@@ -171,7 +172,7 @@ class BurnIns:
     dialogue: bool = True
     watermark: bool = True
     watermark_text: str = "AI-GENERATED PREVIZ"
-    drop_frame: bool = False  # only at 29.97 / 59.94
+    drop_frame: bool = False  # only at 29.97 / 59.94; ReelPlan.drop_frame is the usual switch
 
     @property
     def any(self) -> bool:
@@ -194,7 +195,7 @@ class ReelOptions:
     scene_card_seconds: Fraction = Fraction(2)
     smart_render: bool = True  # copy packets instead of re-encoding when nothing needs a change
     date: str | None = None  # slate date; None = today (ISO)
-    timecode_start: str = "01:00:00:00"
+    timecode_start: str = "01:00:00:00"  # of the first shot; slate and first card are pre-roll
 
     @property
     def has_dressing(self) -> bool:

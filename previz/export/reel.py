@@ -22,6 +22,7 @@ import numpy as np
 
 from . import dressing
 from . import frames as fr
+from .editorial import build_layout
 from .files import TempTarget, check_target_dir
 from .media import (
     AudioFeeder,
@@ -82,6 +83,9 @@ def export_reel(
     log.info("reel %s: %d frames, %s (%s)", out_path.name, schedule.frames, render_path, reason)
     fmt = "mov" if out_path.suffix.lower() == ".mov" else "mp4"
     meta = container_metadata(plan)
+    # the reel's start timecode: a tmcd track NLEs read (the slate and first card are
+    # pre-roll, so the first shot sits at options.timecode_start like in the timelines)
+    meta["timecode"] = build_layout(plan, options, schedule).reel_start_tc
     with TempTarget(out_path) as tmp:
         try:
             if ranges is not None:
@@ -147,6 +151,12 @@ def _open_output(path: Path, fmt: str, meta: dict[str, str]):
     return out
 
 
+def _stamp_timecode(stream: av.video.stream.VideoStream, meta: dict[str, str]) -> None:
+    """The start timecode on the video stream too: FFmpeg writes it as a tmcd track."""
+    if meta.get("timecode"):
+        stream.metadata["timecode"] = meta["timecode"]
+
+
 # ------------------------------------------------------------------------------ encode path
 
 
@@ -168,6 +178,7 @@ def _write_encoded(
         vstream = add_video_stream(
             out, options.codec, options.quality, fps, plan.width, plan.height
         )
+        _stamp_timecode(vstream, meta)
         audio = AudioFeeder(Path(options.audio), out) if options.audio is not None else None
         producer.start()
         try:
@@ -274,7 +285,14 @@ def compose_frames(
 ) -> Iterator[np.ndarray]:
     """Every reel frame in order, as yuv420p arrays at the reel size."""
     W, H = plan.width, plan.height
-    burn = dressing.BurnInRenderer(plan, options) if options.burnins is not None else None
+    layout = build_layout(plan, options, schedule)
+    burn = (
+        dressing.BurnInRenderer(
+            plan, options, start=layout.reel_start, drop_frame=layout.drop_frame
+        )
+        if options.burnins is not None
+        else None
+    )
     if burn is not None and not burn.active:
         burn = None
     matte = fr.Matte(W, H, float(options.matte)) if options.matte else None
@@ -497,6 +515,7 @@ def _write_smart(
         with av.open(str(ranges[0].path)) as first:
             vstream = out.add_stream_from_template(first.streams.video[0])
             vstream.time_base = Fraction(1, fps.numerator * 16)
+        _stamp_timecode(vstream, meta)
         audio = AudioFeeder(Path(options.audio), out) if options.audio is not None else None
         try:
             copier = PacketCopier(out, vstream, fps)

@@ -145,12 +145,17 @@ def check_plan(plan: ReelPlan, options: ReelOptions | None = None) -> None:
             )
         if options.matte is not None and options.matte <= 0:
             raise ExportError(f"matte {options.matte} is not a positive aspect ratio (e.g. 2.39)")
-        if options.burnins is not None and options.burnins.timecode and options.burnins.drop_frame:
-            if fps not in (Fraction(30000, 1001), Fraction(60000, 1001)):
-                raise ExportError(
-                    f"drop-frame timecode needs a 29.97 or 59.94 reel, not {float(fps):.3f} fps; "
-                    "turn drop-frame off"
-                )
+    drop = plan.drop_frame or bool(
+        options is not None
+        and options.burnins is not None
+        and options.burnins.timecode
+        and options.burnins.drop_frame
+    )
+    if drop and fps not in (Fraction(30000, 1001), Fraction(60000, 1001)):
+        raise ExportError(
+            f"drop-frame timecode needs a 29.97 or 59.94 reel, not {float(fps):.3f} fps; "
+            "turn drop-frame off (previz seq edit DIR SEQ --no-drop-frame)"
+        )
 
 
 def _check_transition(tr: Transition, where: str) -> None:

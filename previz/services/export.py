@@ -16,7 +16,7 @@ from typing import Any
 
 import previz
 from previz.core.errors import InvalidInput, PrevizError
-from previz.core.time import parse_rate
+from previz.core.time import is_drop_rate, parse_rate
 from previz.core.values import SequenceInfo
 from previz.services.project import ProjectService, parse_size
 from previz.store.folder import resolve
@@ -48,7 +48,7 @@ class ExportRequest:
     fit: str = "fit"
     matte: float | None = None
     retime: str = "frame"
-    transition: str | None = None  # e.g. "dissolve:12" (frames) overriding every cut
+    transition: str | None = None  # e.g. "dissolve:12" or "dip_color:12:#FF8000" (frames)
     panels_per_page: int = 6
     version: str = "v001"
 
@@ -86,6 +86,7 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
                     segs.append(Segment(path, s.start, s.end))
                 segments = tuple(segs)
             kind, frames = shot.transition_kind, shot.transition_frames
+            color = DIP_COLOR if kind == "dip_color" else (0, 0, 0)
             items.append(
                 ShotItem(
                     label=shot.label,
@@ -106,7 +107,9 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
                     thumbnail=resolve(svc.folder, take.thumbnail)
                     if take and take.thumbnail
                     else None,
-                    transition_in=Transition(kind, frames) if kind != "cut" else Transition(),
+                    transition_in=Transition(kind, frames, color)
+                    if kind != "cut"
+                    else Transition(),
                 )
             )
         plans.append(SequencePlan(name=seq.name, scene=seq.scene, items=tuple(items)))
@@ -117,7 +120,31 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
         height=h,
         sequences=tuple(plans),
         version=req.version,
+        # the first sequence's timecode setting; drop-frame only where the reel rate has it
+        drop_frame=bool(first.drop_frame) and is_drop_rate(fps),
     )
+
+
+# A shot's dip_color has no colour of its own in the project: it dips to white (a dip to black
+# is fade_black). The export's --transition dip_color:N:#RRGGBB gives any colour.
+DIP_COLOR = (255, 255, 255)
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """``#FF8000``, ``FF8000`` or ``255,128,0`` → an RGB triple."""
+    t = text.strip().lstrip("#")
+    try:
+        if "," in t:
+            rgb = tuple(int(v) for v in t.split(","))
+        elif len(t) == 6:
+            rgb = tuple(int(t[i : i + 2], 16) for i in (0, 2, 4))
+        else:
+            raise ValueError(t)
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+        raise InvalidInput(f"colour {text!r} is not #RRGGBB or R,G,B (0-255); e.g. #FFFFFF")
+    return rgb  # type: ignore[return-value]
 
 
 def _at_rate(frames: int, src: Fraction, dst: Fraction) -> int:
@@ -129,10 +156,18 @@ def reel_options(req: ExportRequest):  # type: ignore[no-untyped-def]
 
     override = None
     if req.transition:
-        kind, _, n = req.transition.partition(":")
+        kind, _, rest = req.transition.partition(":")
+        n, _, col = rest.partition(":")
         if kind not in ("cut", "dissolve", "fade_black", "dip_color"):
             raise InvalidInput(f"transition {kind!r} is not cut, dissolve, fade_black or dip_color")
-        override = Transition(kind, int(n or 12))  # type: ignore[arg-type]
+        if col and kind != "dip_color":
+            raise InvalidInput(
+                f"only dip_color takes a colour, not {kind}; e.g. dip_color:12:#FFFFFF"
+            )
+        if n and not n.isdigit():
+            raise InvalidInput(f"transition length {n!r} is not a number of frames; e.g. {kind}:12")
+        color = parse_color(col) if col else (DIP_COLOR if kind == "dip_color" else (0, 0, 0))
+        override = Transition(kind, int(n or 12), color)  # type: ignore[arg-type]
     if req.codec not in ("h264", "prores"):
         raise InvalidInput(f"codec {req.codec!r} is not h264 or prores")
     if req.quality not in ("draft", "standard", "high"):
@@ -171,6 +206,17 @@ def export(
     plan = build_plan(svc, req)
     options = reel_options(req)
     done: dict[str, Any] = {"sequences": [s.name for s in plan.sequences]}
+    try:
+        from previz.export.editorial import build_layout
+
+        layout = build_layout(plan, options)
+    except ex.ExportError as exc:
+        raise ExportFailed(str(exc).splitlines()[0]) from None
+    done["timecode"] = {
+        "first_shot": layout.start_tc,
+        "reel_start": layout.reel_start_tc,
+        "drop_frame": layout.drop_frame,
+    }
 
     def step(label: str) -> Callable[[int, int], None] | None:
         if progress is None:

@@ -1,4 +1,4 @@
-"""OTIO / EDL / FCP XML: written with the adapters, read back with OpenTimelineIO."""
+"""OTIO / FCP XML read back with OpenTimelineIO; the EDL with pycmx (see test_edl_exact.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
+import pycmx
 import pytest
 
 from previz.export.interchange import build_timeline, clip_name, export_timeline
@@ -15,7 +16,7 @@ from previz.export.timing import build_schedule
 
 from .conftest import bare_options, make_clip, reel, shot
 
-FORMATS = [("otio", ".otio"), ("edl", ".edl"), ("fcpxml", ".xml")]
+FORMATS = [("otio", ".otio"), ("fcpxml", ".xml")]
 
 
 def _plan(clips, rate: Fraction):
@@ -100,11 +101,12 @@ def test_edl_text_is_cmx(clips, tmp_path: Path) -> None:
     lines = out.read_text().splitlines()
     events = [ln for ln in lines if ln[:3].isdigit()]
     assert events[0].split()[-2] == "01:00:00:00"  # record starts at one hour
+    assert lines[1] == "FCM: NON-DROP FRAME"
     for ev in events:
         reel_name = ev.split()[1]
         assert len(reel_name) <= 8 and reel_name.isalnum() and reel_name.isupper()
-    assert "* FROM CLIP NAME:  12A_0010_T1" in lines
-    assert any(" D 006 " in ev for ev in events)
+    assert "* FROM CLIP NAME: 12A_0010_T1" in lines
+    assert any(" D    006 " in ev for ev in events)
 
 
 def test_mixed_rates_keep_source_rate_in_otio(clips, tmp_path: Path) -> None:
@@ -119,20 +121,22 @@ def test_mixed_rates_keep_source_rate_in_otio(clips, tmp_path: Path) -> None:
     export_timeline(plan, out, "otio")
     tl = otio.adapters.read_from_file(str(out))  # keep the timeline alive while iterating
     clips_ = list(tl.tracks[0])
-    assert [
-        (
-            c.source_range.start_time.value,
-            c.source_range.duration.value,
-            c.source_range.duration.rate,
-        )
-        for c in clips_
-    ] == [(5, 20, 25), (0, 8, 16)]
+    # the take's own rate and in point; the reel's conformed length (20 @25 -> 19 @24)
+    assert [(c.source_range.start_time.value, c.source_range.start_time.rate) for c in clips_] == [
+        (5, 25),
+        (0, 16),
+    ]
+    assert [round(c.duration().value_rescaled_to(24)) for c in clips_] == [19, 12]
+    assert tl.tracks[0].duration().to_frames(24) == 31
     # the EDL says it at one rate, with the reel's conform rule: 20 @25 -> 19 @24
     edl = tmp_path / "cut.edl"
     export_timeline(plan, edl, "edl", media_dir=tmp_path / "cut_media")
-    tl_edl = otio.adapters.read_from_file(str(edl), rate=24)
-    back = [c for c in tl_edl.tracks[0] if isinstance(c, otio.schema.Clip)]
-    assert [c.duration().to_frames(24) for c in back] == [19, 12]
+    with open(edl) as f:
+        back = [e for ev in pycmx.parse_cmx3600(f).events for e in ev.edits]
+    assert [(e.record_in, e.record_out) for e in back] == [
+        ("01:00:00:00", "01:00:00:19"),
+        ("01:00:00:19", "01:00:01:07"),
+    ]
 
 
 def test_multi_segment_take_becomes_one_media_file(clipdir: Path, tmp_path: Path) -> None:
