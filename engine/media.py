@@ -26,6 +26,8 @@ from engine.api import ClipSource, EngineError, RequestError, SegmentRef, fps_st
 __all__ = [
     "ClipFiles",
     "ClipWriter",
+    "MAX_IMAGE_PIXELS",
+    "check_image_size",
     "load_png_frames",
     "probe",
     "read_frames",
@@ -388,12 +390,52 @@ def read_frames(
                 )
 
 
+# The largest still Previz decodes: 8192x8192 (67 MP, 200 MB as RGB). A PNG of a flat colour
+# compresses 900:1, so a small file can claim a size whose decoding would exhaust memory; the
+# header says how big it is before any pixel is decoded.
+MAX_IMAGE_PIXELS = 8192 * 8192
+
+
+def check_image_size(path: Path, what: str = "image") -> tuple[int, int] | None:
+    """Refuse an image whose header claims more than `MAX_IMAGE_PIXELS`, decoding no pixels.
+
+    Returns (width, height) from the header, or None when Pillow cannot read the header (the
+    decoder then says what is wrong with the file)."""
+    path = Path(path)
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow ships with Previz
+        return None
+    import warnings
+
+    limit = f"{MAX_IMAGE_PIXELS / 1e6:.0f} MP"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's own "decompression bomb" warning
+            with Image.open(path) as im:  # lazy: reads the header only
+                w, h = int(im.size[0]), int(im.size[1])
+    except Image.DecompressionBombError:  # Pillow's hard limit, far above ours
+        raise RequestError(
+            f"{what} {path.name} is larger than the {limit} Previz reads; scale it down "
+            "(e.g. to 3840x2160)"
+        ) from None
+    except Exception:  # noqa: BLE001 - not an image Pillow knows; the decoder will say
+        return None
+    if w * h > MAX_IMAGE_PIXELS:
+        raise RequestError(
+            f"{what} {path.name} is {w}x{h} ({w * h / 1e6:.0f} MP), more than the {limit} "
+            "Previz reads; scale it down (e.g. to 3840x2160)"
+        )
+    return w, h
+
+
 def load_png_frames(paths: Iterable[Path]) -> list[np.ndarray]:
-    """Load image files (lossless head/tail PNGs) as RGB uint8 arrays."""
+    """Load image files (lossless head/tail PNGs, pinned stills) as RGB uint8 arrays."""
     import cv2
 
     frames = []
     for path in paths:
+        check_image_size(Path(path))
         data = np.fromfile(str(path), dtype=np.uint8) if Path(path).is_file() else None
         img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data is not None and data.size else None
         if img is None:

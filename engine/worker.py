@@ -14,14 +14,20 @@ thread), relays `ProgressEvent`s (with small previews) as they arrive and return
 
 On cancel or failure the entries the job created in out_dir are removed.
 
+The worker never handles Ctrl-C (the app or CLI that owns it cancels the job): it starts with
+SIGINT blocked and then ignores it, so a Ctrl-C that reaches the whole process group, even
+while the worker is still starting, prints nothing. If its parent dies (killed CLI, crashed
+app) the worker stops its job at the next frame and exits quietly.
+
 Test hook: ``run(..., debug={...})`` injects faults inside the worker (see `engine.job.FAULTS`:
-``abort_at_frame``, ``hang_at_frame``, ``sleep_per_frame``, ``raise_at_frame``). It exists for
-the test-suite only.
+``abort_at_frame``, ``hang_at_frame``, ``sleep_per_frame``, ``raise_at_frame``; and, here,
+``enospc_at_frame``: the disk fills up at that frame). It exists for the test-suite only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import multiprocessing as mp
 import os
@@ -71,16 +77,74 @@ def _crash_message(exitcode: int | None) -> str:
 # Worker process side
 
 
+class _ParentGone(BaseException):
+    """The app or CLI that started the worker is gone (its pipe broke): stop quietly.
+
+    A BaseException, so an engine's own ``except Exception`` cannot swallow it."""
+
+
+DISK_FULL_ERRNOS = frozenset(
+    e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if e is not None
+)
+
+
+def disk_full_message(exc: OSError, where: str | Path | None = None) -> str:
+    """One line for a write that failed because the disk (or the user's quota) is full."""
+    if where is None:
+        where = Path(str(exc.filename)).parent if exc.filename else "the project's disk"
+    return f"disk full: free space on {where} and retry ({exc.strerror or exc})"
+
+
+def _error_reply(job_id: int, engine_name: str, exc: BaseException) -> tuple[Any, ...]:
+    """The message the worker sends back for a job that raised ``exc``."""
+    if isinstance(exc, EngineError):
+        return ("error", job_id, type(exc).__name__, exc.message, None)
+    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+        return ("error", job_id, "EngineError", disk_full_message(exc), None)
+    log.error("job %s failed", job_id, exc_info=exc)
+    return (
+        "error",
+        job_id,
+        "EngineError",
+        f"the {engine_name} engine failed: {type(exc).__name__}: {exc}",
+        "".join(traceback.format_exception(exc)),
+    )
+
+
+def _watch_parent(cancel_event: Any, interval: float = 0.5) -> None:
+    """Cancel the running job when the parent process goes away (it can no longer read it)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        cancel_event.set()
+
+    threading.Thread(target=watch, name="previz-parent-watch", daemon=True).start()
+
+
 def _worker_main(conn: Any, cancel_event: Any, log_level: int) -> None:
     """Entry point of the worker process: serve jobs until told to stop or the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's to handle (it cancels)
+    if hasattr(signal, "pthread_sigmask"):  # the client started us with SIGINT blocked
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     logging.basicConfig(
         level=log_level,
         format="[engine-worker %(process)d] %(levelname)s %(name)s: %(message)s",
     )
+    try:
+        _serve(conn, cancel_event)
+    except (_ParentGone, BrokenPipeError, EOFError, KeyboardInterrupt):
+        pass  # the parent is gone (or the user pressed Ctrl-C at exit): nothing to say
+
+
+def _serve(conn: Any, cancel_event: Any) -> None:
     from engine.job import run_job
     from engine.registry import get_engine
 
+    parent = os.getppid()
+    if os.name == "posix":
+        _watch_parent(cancel_event)
     engines: dict[str, Any] = {}
     token = CancelToken(cancel_event)
     while True:
@@ -94,9 +158,22 @@ def _worker_main(conn: Any, cancel_event: Any, log_level: int) -> None:
             conn.send(("pong", msg[1], os.getpid()))
             continue
         _, job_id, engine_name, request, out_dir, debug = msg
+        debug = dict(debug) if debug else None
+        enospc_at = debug.pop("enospc_at_frame", None) if debug else None
 
-        def progress(event: ProgressEvent, job_id: int = job_id) -> None:
-            conn.send(("progress", job_id, event))
+        def progress(
+            event: ProgressEvent,
+            job_id: int = job_id,
+            enospc_at: Any = enospc_at,
+            clip: str = str(Path(out_dir) / "clip.mp4"),
+        ) -> None:
+            if enospc_at is not None and event.step >= enospc_at:
+                # test hook: the disk fills up while this frame is written
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), clip)
+            try:
+                conn.send(("progress", job_id, event))
+            except (BrokenPipeError, EOFError, OSError):
+                raise _ParentGone() from None
 
         try:
             engine = engines.get(engine_name)
@@ -104,25 +181,37 @@ def _worker_main(conn: Any, cancel_event: Any, log_level: int) -> None:
                 engine = get_engine(engine_name)
                 engine.load()
                 engines[engine_name] = engine
-            output = run_job(engine, request, Path(out_dir), progress, token, debug=debug)
+            output = run_job(engine, request, Path(out_dir), progress, token, debug=debug or None)
             reply: tuple[Any, ...] = ("done", job_id, output)
         except Cancelled:
             reply = ("cancelled", job_id)
-        except EngineError as exc:
-            reply = ("error", job_id, type(exc).__name__, exc.message, None)
         except Exception as exc:  # noqa: BLE001 - reported to the client, worker lives on
-            log.exception("job %s failed", job_id)
-            reply = (
-                "error",
-                job_id,
-                "EngineError",
-                f"the {engine_name} engine failed: {type(exc).__name__}: {exc}",
-                traceback.format_exc(),
-            )
+            reply = _error_reply(job_id, engine_name, exc)
+        if os.getppid() != parent:
+            raise _ParentGone()
         try:
             conn.send(reply)
-        except (BrokenPipeError, OSError):
-            break
+        except (BrokenPipeError, EOFError, OSError):
+            raise _ParentGone() from None
+
+
+class _SharedFlag:
+    """A cancel flag shared with the worker: one byte of shared memory.
+
+    Unlike a ``multiprocessing.Event`` it holds no named semaphore, so a parent that is killed
+    leaves nothing for multiprocessing's resource tracker to warn about."""
+
+    def __init__(self, ctx: Any) -> None:
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def clear(self) -> None:
+        self._value.value = 0
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +252,7 @@ class WorkerClient:
             return
         self._discard()
         parent, child = self._ctx.Pipe(duplex=True)
-        event = self._ctx.Event()
+        event = _SharedFlag(self._ctx)
         level = logging.getLogger().getEffectiveLevel()
         proc = self._ctx.Process(
             target=_worker_main,
@@ -171,7 +260,15 @@ class WorkerClient:
             name="previz-engine-worker",
             daemon=True,
         )
-        proc.start()
+        # The worker starts with SIGINT blocked (the mask is inherited), so a Ctrl-C sent to
+        # the whole process group while Python starts up in it cannot print a traceback there.
+        blocked = hasattr(signal, "pthread_sigmask")
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if blocked else None
+        try:
+            proc.start()
+        finally:
+            if blocked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
         child.close()
         self._proc, self._conn, self._cancel_event = proc, parent, event
         log.info("started generation worker pid %s", proc.pid)
