@@ -4,6 +4,11 @@ Enqueueing checks the whole request with the engine before anything is queued, s
 (no frames, an absurd size, a missing conditioning clip, an image that is not an image, shots
 that are not adjacent) is a clear error before any work starts. The payload stored with the job
 is plain JSON, so a queued job survives a restart and can be retried.
+
+A job that continues a take (extend, loop, remix, bridge, a re-rolled long shot) checks the
+take's clips against their stored size and SHA-256 when it is queued and again when it runs,
+so a missing or damaged parent clip is refused with the take's name instead of making a new
+take that points at it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from previz.services.jobs import JobQueue
 from previz.services.project import ProjectService
 from previz.services.settings import AppSettings
 from previz.services.takes import NEW, NewTake
-from previz.store.folder import import_file, resolve
+from previz.store.folder import import_file, resolve, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +159,7 @@ class Generation:
         from engine.api import EngineError, validate
         from engine.registry import get_engine
 
+        self.verify_sources(payload)
         apply_engine_environment()
         try:
             eng = get_engine(payload["engine"])
@@ -213,19 +219,30 @@ class Generation:
             base = dict(base, op="long", windows=windows, color_match=color_match)
             base["long_method"] = self._long_method(base)
             return self._enqueue([dict(base, seed=base["seed"] + i) for i in range(count)])
-        if images:
-            pins = []
-            for path, frame in images:
-                p = Path(path).expanduser()
-                _check_still(p)
-                stored = import_file(self.svc.folder, p, "media/imports")
-                pins.append([stored, int(frame)])
-            base["images"] = pins
-        payloads = []
-        for i in range(count):
-            p = dict(base, op="generate", seed=base["seed"] + i)
-            payloads.append(p)
-        return self._enqueue(payloads)
+        copies: list[str] = []
+        try:
+            if images:
+                for path, _frame in images:  # every image is checked before any is copied
+                    _check_still(Path(path).expanduser())
+                pins = []
+                for path, frame in images:
+                    stored = import_file(self.svc.folder, Path(path).expanduser(), "media/imports")
+                    copies.append(stored)
+                    pins.append([stored, int(frame)])
+                base["images"] = pins
+            payloads = []
+            for i in range(count):
+                p = dict(base, op="generate", seed=base["seed"] + i)
+                payloads.append(p)
+            return self._enqueue(payloads)
+        except BaseException:
+            # a refused request (e.g. an image pinned beyond the shot) leaves no copy behind
+            for stored in copies:
+                try:
+                    resolve(self.svc.folder, stored).unlink(missing_ok=True)
+                except (OSError, PrevizError):
+                    log.warning("could not remove the refused image copy %s", stored)
+            raise
 
     def _windows(self, base: dict[str, Any], window_frames: int | None) -> list[dict[str, Any]]:
         from previz.core.windows import plan_windows
@@ -538,6 +555,59 @@ class Generation:
         job = self.queue.enqueue("bridge", probe, new_shot.id)
         return self.svc.shot(new_shot.id), job
 
+    # --- the media a job continues from ---------------------------------------------------------
+
+    def verify_sources(self, payload: dict[str, Any]) -> None:
+        """Check the clips of every take this job continues from (see `verify_take_media`)."""
+        reuse = payload.get("reuse")
+        if reuse and not reuse.get("from"):
+            reuse = None  # a re-roll from window 1 keeps none of its parent's frames
+        ids = [
+            ref["take_id"]
+            for ref in (payload.get("source"), payload.get("source_b"), reuse)
+            if ref and ref.get("take_id") is not None
+        ]
+        for take_id in ids:
+            self.verify_take_media(int(take_id))
+
+    def verify_take_media(self, take_id: int) -> None:
+        """Refuse, with one line naming the take and the file, a take whose clip is missing,
+        has another size than when it was made, or does not match its stored SHA-256 (or, for
+        a segment stored without one, cannot be opened as video)."""
+        take = self.svc.take_by_id(take_id)
+        try:
+            what = f"take {take.number} of shot {self.svc.shot(take.shot_id).label}"
+        except PrevizError:
+            what = f"take {take.number}"
+        todo = "re-generate the shot, or pick another take (previz take select)"
+        for seg in take.segments:
+            path = resolve(self.svc.folder, seg.path)
+            try:
+                st = path.stat()
+            except OSError:
+                raise InvalidInput(f"{what} is missing its clip {seg.path}; {todo}") from None
+            if st.st_size == 0 or not path.is_file():
+                raise InvalidInput(f"{what}: its clip {seg.path} is empty or damaged; {todo}")
+            if seg.sha256:
+                if _sha256_cached(path, st) != seg.sha256:
+                    raise InvalidInput(
+                        f"{what}: its clip {seg.path} is damaged (it changed since the take was "
+                        f"made); {todo}"
+                    )
+            else:
+                from engine.api import EngineError
+                from engine.media import probe
+
+                try:
+                    probe(path)
+                except EngineError:
+                    raise InvalidInput(
+                        f"{what}: its clip {seg.path} is damaged (not a readable video); {todo}"
+                    ) from None
+        for stored in (*take.head, *take.tail):
+            if not resolve(self.svc.folder, stored).is_file():
+                raise InvalidInput(f"{what} is missing its lossless frame {stored}; {todo}")
+
     # --- requests and takes --------------------------------------------------------------------
 
     def clip_source(self, take_id: int):  # type: ignore[no-untyped-def]
@@ -747,6 +817,21 @@ def apply_engine_environment() -> None:
 
 
 def _check_still(path: Path) -> None:
-    from previz.services.project import _check_image
+    from previz.services.media_import import check_still
 
-    _check_image(path)
+    check_still(path, "--image")
+
+
+_HASHES: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> sha256, per process
+
+
+def _sha256_cached(path: Path, st: Any) -> str:
+    """The file's SHA-256, hashed once per process while its size and mtime stay the same."""
+    key = (str(path), int(st.st_size), int(st.st_mtime_ns))
+    digest = _HASHES.get(key)
+    if digest is None:
+        digest = sha256_file(path)
+        if len(_HASHES) > 1024:
+            _HASHES.clear()
+        _HASHES[key] = digest
+    return digest

@@ -5,6 +5,11 @@ frame i shows source frame floor(i * src_fps / seq_fps)) and fitted into the seq
 (letterbox/pillarbox); a still is held for the shot's planned duration. Either way the take gets
 the same files a generated take has (H.264 clip, lossless head/tail, thumbnail), so it can be
 extended, bridged and exported like any other.
+
+`check_still` is the one gate for a user's still (``generate --image``, an element's reference
+image, an imported board): its header must claim at most `engine.media.MAX_IMAGE_PIXELS`
+(checked before a pixel is decoded, so a tiny file claiming 30000x30000 cannot exhaust memory)
+and it must decode completely, so a damaged file is refused before it is copied or queued.
 """
 
 from __future__ import annotations
@@ -19,11 +24,59 @@ import numpy as np
 from previz.core.errors import InvalidInput
 from previz.core.time import check_duration
 from previz.core.values import SegmentInfo, TakeInfo
-from previz.services.project import ProjectService, _check_image
+from previz.services.project import ProjectService
 from previz.services.takes import NEW, NewTake, install_take
-from previz.store.folder import JOBS_TMP, new_uid
+from previz.store.folder import JOBS_TMP, is_database_file, new_uid, safe_subdir
 
 STILL_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+_MAGIC = (b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def check_still(path: str | Path, what: str = "image") -> tuple[int, int]:
+    """Refuse (one line) a still that does not exist, is not an image, claims more pixels than
+    Previz reads, or does not decode; returns its (width, height)."""
+    from engine.api import EngineError
+    from engine.media import check_image_size
+
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(f"{what} {path} does not exist")
+    if is_database_file(path.resolve()):  # only SQLite may open it (see previz.store.db)
+        raise InvalidInput(f"{path} is a project database, not an image; choose an image")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    if not (head.startswith(_MAGIC) or head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        raise InvalidInput(f"{path} is not an image (PNG, JPEG, WebP, GIF, BMP or TIFF)")
+    try:
+        size = check_image_size(path, what)
+    except EngineError as exc:
+        raise InvalidInput(exc.message) from None
+    if size is None or not _decodes(path):
+        raise InvalidInput(
+            f"{what} {path} is damaged or not a complete image; re-export it and try again"
+        )
+    return size
+
+
+def _decodes(path: Path) -> bool:
+    """Whether the whole image decodes (its size was checked first)."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                im.load()
+    except Exception:  # noqa: BLE001 - truncated, bad CRC, bad zlib stream, ...
+        return False
+    return True
 
 
 def fit_frame(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -53,18 +106,29 @@ def _video_frames(path: Path, fps: Fraction, width: int, height: int) -> Iterato
         if not container.streams.video:
             raise InvalidInput(f"{path} has no video stream")
         stream = container.streams.video[0]
+        from engine.media import MAX_IMAGE_PIXELS
+
+        cc = stream.codec_context
+        if (cc.width or 0) * (cc.height or 0) > MAX_IMAGE_PIXELS:
+            raise InvalidInput(
+                f"{path} is {cc.width}x{cc.height}, more than the "
+                f"{MAX_IMAGE_PIXELS / 1e6:.0f} MP per frame Previz reads; scale it down"
+            )
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate
         src_fps = Fraction(rate) if rate else fps
         out_index = 0
-        for src_index, vf in enumerate(container.decode(stream)):
-            rgb = None
-            # emit every output frame whose source frame is this one
-            while (out_index * src_fps) // fps == src_index:
-                if rgb is None:
-                    rgb = fit_frame(vf.to_ndarray(format="rgb24"), width, height)
-                yield rgb
-                out_index += 1
+        try:
+            for src_index, vf in enumerate(container.decode(stream)):
+                rgb = None
+                # emit every output frame whose source frame is this one
+                while (out_index * src_fps) // fps == src_index:
+                    if rgb is None:
+                        rgb = fit_frame(vf.to_ndarray(format="rgb24"), width, height)
+                    yield rgb
+                    out_index += 1
+        except av.error.FFmpegError as exc:
+            raise InvalidInput(f"{path} is damaged and cannot be decoded ({exc})") from None
 
 
 def import_take(svc: ProjectService, shot: int | str, path: str | Path) -> TakeInfo:
@@ -77,15 +141,15 @@ def import_take(svc: ProjectService, shot: int | str, path: str | Path) -> TakeI
     if not src.is_file():
         raise InvalidInput(f"file {src} does not exist")
     still = src.suffix.lower() in STILL_SUFFIXES
+    if still:
+        check_still(src)  # before anything is written
     # a scratch folder of its own; the sweep leaves a folder this new alone
-    scratch = svc.folder / JOBS_TMP / f"import-{new_uid()}"
-    shutil.rmtree(scratch, ignore_errors=True)
+    scratch = safe_subdir(svc.folder, JOBS_TMP) / f"import-{new_uid()}"
     writer = ClipWriter(
         scratch, seq.width, seq.height, seq.fps, expected_frames=info.duration_frames
     )
     try:
         if still:
-            _check_image(src)
             import cv2
 
             bgr = cv2.imread(str(src), cv2.IMREAD_COLOR)
@@ -101,9 +165,13 @@ def import_take(svc: ProjectService, shot: int | str, path: str | Path) -> TakeI
             if writer.count == 0:
                 raise InvalidInput(f"{src} has no frames")
         files = writer.close()
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
         shutil.rmtree(scratch, ignore_errors=True)
+        from engine.worker import DISK_FULL_ERRNOS, disk_full_message
+
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
+            raise InvalidInput(disk_full_message(exc, svc.folder)) from None
         raise
     new = NewTake(
         operation="import",

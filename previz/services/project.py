@@ -1202,3 +1202,6 @@ def _check_image(path: Path) -> None:
         or head.startswith((b"GIF8", b"BM", b"II*\x00", b"MM\x00*"))
     ):
         raise InvalidInput(f"{path} is not an image (PNG, JPEG, WebP, GIF, BMP or TIFF)")
+    from previz.services.media_import import check_still  # a pixel cap, then a full decode
+
+    check_still(path)
