@@ -6,10 +6,18 @@ from typing import Any
 
 
 def register(add: Any, common: Any) -> None:
-    from previz.cli import export_cmds, generate_cmds, models_cmds, script_cmds, verify_cmds
+    from previz.cli import (
+        export_cmds,
+        generate_cmds,
+        jobs_cmds,
+        models_cmds,
+        script_cmds,
+        verify_cmds,
+    )
 
     generate_cmds.register(add)
     export_cmds.register(add)
     script_cmds.register(add, common)
     models_cmds.register(add, common)
+    jobs_cmds.register(add, common)
     verify_cmds.register(add)

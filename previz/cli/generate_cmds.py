@@ -1,17 +1,26 @@
 """``previz generate | extend | bridge | remix | loop``: each makes new takes, never overwriting.
 
 The jobs go through the project's persisted queue. If no other process runs the queue, this
-command runs its own jobs (in a warm worker process) with a progress bar on stderr; if the app
-has the project open and is running jobs, the command waits for the app to run them. Ctrl-C
-cancels cleanly: the running job stops, the command's queued jobs are cancelled, exit 130.
+command takes the runner lock and runs every pending job (its own, and any another command
+queued or a killed one left) in a warm worker process, with a progress bar on stderr. If the
+app or another command holds the lock, it waits for that process to run its jobs and takes the
+lock over the moment it frees, so a queued job never waits forever.
+
+Ctrl-C cancels cleanly at any moment, exit 130: the command's queued jobs are cancelled, its
+running job stops (here, or in the process running it) and is marked cancelled with its scratch
+folder removed; a job of another command that was running here goes back to the queue. The
+SIGINT handler only sets a flag, so no half-done database write is ever interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from previz.cli.output import emit_json, info
@@ -69,7 +78,34 @@ class _Bar:
         info(msg)
 
 
-def run_jobs(svc: Any, jobs: list[Any], json_out: bool) -> int:
+CANCEL_WAIT_S = 30.0  # how long Ctrl-C waits for the running job to stop (it is killed sooner)
+POLL_S = 0.2
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[threading.Event]:
+    """Ctrl-C sets the returned event instead of raising KeyboardInterrupt (main thread only;
+    elsewhere the event is never set and KeyboardInterrupt behaves as usual)."""
+    pressed = threading.Event()
+    try:
+        old = signal.signal(signal.SIGINT, lambda *_: pressed.set())
+    except ValueError:  # not the main thread
+        yield pressed
+        return
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def run_jobs(
+    svc: Any, jobs: list[Any], json_out: bool, interrupted: threading.Event | None = None
+) -> int:
+    """Run (or wait for) ``jobs``; returns the exit code. See the module docstring."""
+    if interrupted is None:
+        with interruptible() as flag:
+            return run_jobs(svc, jobs, json_out, flag)
+
     from previz.services.runner import JobRunner, RunnerListener
 
     ids = {j.id for j in jobs}
@@ -78,50 +114,77 @@ def run_jobs(svc: Any, jobs: list[Any], json_out: bool) -> int:
 
     class Printer(RunnerListener):
         def job_progress(self, p: Any) -> None:
-            bar.update(labels.get(p.job_id, ""), p.step, p.total, p.eta_s)
+            if p.job_id in ids:
+                bar.update(labels[p.job_id], p.step, p.total, p.eta_s)
 
         def job_changed(self, job: Any) -> None:
-            if job.status in ("done", "failed", "canceled", "interrupted"):
-                bar.done(
-                    f"{labels.get(job.id, '')}: {job.status}"
-                    + (f" — {job.message}" if job.message else "")
-                )
+            if job.id in ids and job.status in ("done", "failed", "canceled", "interrupted"):
+                announce(job)
+
+    announced: set[int] = set()
+
+    def announce(job: Any) -> None:
+        if job.id not in announced:
+            announced.add(job.id)
+            bar.done(
+                f"{labels[job.id]}: {job.status}" + (f" — {job.message}" if job.message else "")
+            )
 
     runner = JobRunner(svc)
     runner.add_listener(Printer())
-    own = runner.acquire()
-    if not own:
-        info("another Previz process is running this project's jobs; waiting for it")
+    queue = runner.queue
     errors: list[BaseException] = []
+    finished = threading.Event()
+    thread: threading.Thread | None = None
+    told = False
 
     def work() -> None:
         try:
-            runner.run_pending(ids)
+            runner.run_pending()  # every pending job, whoever queued it
         except BaseException as exc:  # reported on the main thread
             errors.append(exc)
+        finally:
+            finished.set()
 
-    thread = threading.Thread(target=work, daemon=True) if own else None
+    def mine_active() -> bool:
+        return any(queue.get(j).status in ("pending", "running") for j in ids)
+
     try:
-        if thread is not None:
-            thread.start()
-            while thread.is_alive():
-                thread.join(0.2)
-        else:
-            _wait_for_others(svc, ids, bar, labels)
-    except KeyboardInterrupt:
-        for jid in ids:
-            runner.cancel(jid)
-        if thread is not None:
-            thread.join(30)
-        runner.stop()
-        sys.stderr.write("\npreviz: cancelled\n")
-        return 130
+        while not interrupted.is_set():
+            if thread is None:
+                if not mine_active():
+                    break
+                if runner.acquire():
+                    thread = threading.Thread(target=work, name="previz-cli-jobs", daemon=True)
+                    thread.start()
+                    continue
+                if not told:
+                    info("another Previz process is running this project's jobs; waiting for it")
+                    told = True
+                _show_others(queue, ids, bar, labels)
+                interrupted.wait(0.5)
+                continue
+            # Event.wait, not Thread.join: on Python 3.11 a join interrupted by a signal can
+            # report a live thread as finished (bpo-45274), and the main thread would leave
+            # while the job still runs.
+            if finished.wait(POLL_S):  # no pending job left
+                thread = None
+                runner.release()  # jobs queued meanwhile find the lock free
+                if errors:
+                    raise errors[0]
+                finished.clear()
+        if interrupted.is_set():
+            _cancel(runner, queue, ids, thread is not None, finished)
+            sys.stderr.write("\npreviz: cancelled\n")
+            return 130
     finally:
-        if own:
-            runner.stop()
-    if errors:
-        raise errors[0]
-    final = [runner.queue.get(j) for j in sorted(ids)]
+        if thread is not None and not finished.is_set():
+            runner.cancel_current()
+            finished.wait(CANCEL_WAIT_S)
+        runner.stop()
+    final = [queue.get(j) for j in sorted(ids)]
+    for j in final:  # the jobs another process ran
+        announce(j)
     takes = [svc.take_by_id(j.take_id) for j in final if j.status == "done" and j.take_id]
     if json_out:
         emit_json(takes[0] if len(final) == 1 and takes else takes)
@@ -133,18 +196,36 @@ def run_jobs(svc: Any, jobs: list[Any], json_out: bool) -> int:
     return 0
 
 
-def _wait_for_others(svc: Any, ids: set[int], bar: _Bar, labels: dict[int, str]) -> None:
-    from previz.services.jobs import JobQueue
+def _cancel(runner: Any, queue: Any, ids: set[int], own: bool, finished: threading.Event) -> None:
+    """Ctrl-C: cancel this command's jobs wherever they are; hand back another's running here."""
+    current = runner.current_job if own else None
+    if current is not None and current not in ids:
+        runner.release_current()  # another command's job: back to the queue, not cancelled
+    for jid in sorted(ids):
+        try:
+            if jid == current:
+                runner.cancel(jid)
+            else:
+                queue.request_cancel(jid)
+        except Exception:  # noqa: BLE001 - already finished: nothing to cancel
+            pass
+    if own:
+        runner.stop_after_current()
+        finished.wait(CANCEL_WAIT_S)
+    else:  # the process running our job stops it within a second or two
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        while time.monotonic() < deadline and any(queue.get(j).status == "running" for j in ids):
+            time.sleep(POLL_S)
+    for jid in sorted(ids):  # one handed back to the queue meanwhile is not run later
+        with contextlib.suppress(Exception):
+            queue.cancel_pending(jid)
 
-    q = JobQueue(svc)
-    while True:
-        states = {j: q.get(j) for j in ids}
-        for j in states.values():
-            if j.status == "running":
-                bar.update(labels[j.id], int(j.progress * 100), 100, None)
-        if all(s.status not in ("pending", "running") for s in states.values()):
-            return
-        time.sleep(0.5)
+
+def _show_others(queue: Any, ids: set[int], bar: _Bar, labels: dict[int, str]) -> None:
+    for jid in sorted(ids):
+        j = queue.get(jid)
+        if j.status == "running":
+            bar.update(labels[j.id], int(j.progress * 100), 100, None)
 
 
 def _label(svc: Any, job: Any) -> str:
@@ -181,7 +262,7 @@ def cmd_generate(a: argparse.Namespace) -> int:
     from previz.services.generation import Generation
     from previz.services.project import ProjectService
 
-    with ProjectService.open(a.dir) as svc:
+    with interruptible() as stop, ProjectService.open(a.dir) as svc:
         gen = Generation(svc)
         if a.all:
             if a.shots:
@@ -201,12 +282,12 @@ def cmd_generate(a: argparse.Namespace) -> int:
             if len(shot_refs) != 1 or a.all:
                 raise UsageError("--rerender re-renders one shot's draft take; name one shot")
             job = gen.rerender(shot_refs[0], a.take, _choice(a))
-            return run_jobs(svc, [job], a.json)
+            return run_jobs(svc, [job], a.json, stop)
         if a.reroll_from is not None:
             if len(shot_refs) != 1 or a.all:
                 raise UsageError("--reroll-from re-rolls one shot's take; name one shot")
             job = gen.reroll(shot_refs[0], a.reroll_from, _choice(a), take=a.take, prompt=a.prompt)
-            return run_jobs(svc, [job], a.json)
+            return run_jobs(svc, [job], a.json, stop)
         jobs = []
         for ref in shot_refs:  # validate every request before queueing any of them
             svc.resolve_shot(ref)
@@ -227,7 +308,7 @@ def cmd_generate(a: argparse.Namespace) -> int:
                 window_frames=window,
                 color_match=not a.no_color_match,
             )
-        return run_jobs(svc, jobs, a.json)
+        return run_jobs(svc, jobs, a.json, stop)
 
 
 def cmd_extend(a: argparse.Namespace) -> int:
@@ -235,7 +316,7 @@ def cmd_extend(a: argparse.Namespace) -> int:
     from previz.services.generation import Generation
     from previz.services.project import ProjectService
 
-    with ProjectService.open(a.dir) as svc:
+    with interruptible() as stop, ProjectService.open(a.dir) as svc:
         shot = svc.resolve_shot(a.shot)
         parent = svc.take(shot.id, a.take)
         frames = parse_duration(a.duration, parent.fps)
@@ -247,7 +328,7 @@ def cmd_extend(a: argparse.Namespace) -> int:
             prompt=a.prompt,
             take=a.take,
         )
-        return run_jobs(svc, [job], a.json)
+        return run_jobs(svc, [job], a.json, stop)
 
 
 def cmd_bridge(a: argparse.Namespace) -> int:
@@ -255,7 +336,7 @@ def cmd_bridge(a: argparse.Namespace) -> int:
     from previz.services.generation import Generation
     from previz.services.project import ProjectService
 
-    with ProjectService.open(a.dir) as svc:
+    with interruptible() as stop, ProjectService.open(a.dir) as svc:
         frames = None
         if a.duration:
             frames = parse_duration(
@@ -265,25 +346,25 @@ def cmd_bridge(a: argparse.Namespace) -> int:
             a.shot_a, a.shot_b, _choice(a), duration_frames=frames, prompt=a.prompt
         )
         info(f"inserted bridge shot {shot.sequence_name}/{shot.code}")
-        return run_jobs(svc, [job], a.json)
+        return run_jobs(svc, [job], a.json, stop)
 
 
 def cmd_remix(a: argparse.Namespace) -> int:
     from previz.services.generation import Generation
     from previz.services.project import ProjectService
 
-    with ProjectService.open(a.dir) as svc:
+    with interruptible() as stop, ProjectService.open(a.dir) as svc:
         job = Generation(svc).remix(a.shot, a.prompt, _choice(a), strength=a.strength, take=a.take)
-        return run_jobs(svc, [job], a.json)
+        return run_jobs(svc, [job], a.json, stop)
 
 
 def cmd_loop(a: argparse.Namespace) -> int:
     from previz.services.generation import Generation
     from previz.services.project import ProjectService
 
-    with ProjectService.open(a.dir) as svc:
+    with interruptible() as stop, ProjectService.open(a.dir) as svc:
         job = Generation(svc).loop(a.shot, _choice(a), take=a.take, prompt=a.prompt)
-        return run_jobs(svc, [job], a.json)
+        return run_jobs(svc, [job], a.json, stop)
 
 
 def register(add: Any) -> None:

@@ -640,4 +640,5 @@ _COMMANDS = {
     "shotlist",
     "models",
     "verify",
+    "jobs",
 }

@@ -128,6 +128,8 @@ class JobInfo:
     progress: float
     message: str
     payload: dict[str, Any] = field(default_factory=dict)
+    runs_on: str = "local"  # where it runs: this machine's worker, or (later) a farm
+    runner: str = ""  # the process running it (its pid), while it runs
 
 
 def to_json(value: Any) -> Any:

@@ -3,6 +3,9 @@
 The queue is a table so it survives a restart. Only the process holding the project's runner
 lock runs jobs; when it takes the lock it turns every ``running`` row left by a dead runner into
 ``interrupted`` (retryable) and sweeps media files that no row references.
+
+Any process may cancel a job: a pending one at once, a running one by asking its runner
+(the row's message becomes ``cancel requested``; the runner polls its row and stops the job).
 """
 
 from __future__ import annotations
@@ -14,18 +17,19 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from previz.core.errors import InvalidInput, NotFound
 from previz.core.values import JobInfo
 from previz.store import db, schema
-from previz.store.folder import JOBS_TMP, rel
+from previz.store.folder import JOBS_TMP, rel, safe_subdir
 
 log = logging.getLogger(__name__)
 
 J = schema.jobs
 ACTIVE = ("pending", "running")
 FINISHED = ("done", "failed", "canceled", "interrupted")
+CANCEL_REQUESTED = "cancel requested"  # the message of a running job another process cancelled
 
 
 SWEEP_MIN_AGE_S = 120  # a file this new may belong to a row another process is committing
@@ -50,6 +54,8 @@ def _info(r: Any) -> JobInfo:
         progress=r["progress"],
         message=r["message"],
         payload=json.loads(r["payload"] or "{}"),
+        runs_on=r.get("runs_on") or "local",
+        runner=r.get("runner") or "",
     )
 
 
@@ -112,7 +118,11 @@ class JobQueue:
             conn.execute(
                 update(J)
                 .where(J.c.id == job_id, J.c.status == "running")
-                .values(progress=progress, message=message)
+                .values(
+                    progress=progress,
+                    # a cancel request from another process stays until the runner acts on it
+                    message=case((J.c.message == CANCEL_REQUESTED, J.c.message), else_=message),
+                )
             )
 
     def finish(
@@ -145,6 +155,51 @@ class JobQueue:
             ).rowcount
         return bool(n)
 
+    def request_cancel(self, job_id: int) -> str:
+        """Cancel a job from any process: "canceled" for a pending job (at once), "requested"
+        for a running one (its runner sees the request within a second and stops it)."""
+        with db.write(self.engine) as conn:
+            r = conn.execute(select(J.c.status).where(J.c.id == job_id)).first()
+            if r is None:
+                raise NotFound(f"job {job_id} does not exist; `previz jobs list` shows the jobs")
+            if r[0] == "pending":
+                conn.execute(
+                    update(J)
+                    .where(J.c.id == job_id)
+                    .values(status="canceled", finished_at=db.utcnow(), message="cancelled")
+                )
+                return "canceled"
+            if r[0] == "running":
+                conn.execute(update(J).where(J.c.id == job_id).values(message=CANCEL_REQUESTED))
+                return "requested"
+        raise InvalidInput(
+            f"job {job_id} is already {r[0]}; only a queued or running job can be cancelled"
+        )
+
+    def cancel_requested(self, job_id: int) -> bool:
+        """Whether another process asked to cancel this running job."""
+        with db.read(self.engine) as conn:
+            r = conn.execute(select(J.c.status, J.c.message).where(J.c.id == job_id)).first()
+        return r is None or r[0] != "running" or r[1] == CANCEL_REQUESTED
+
+    def requeue(self, job_id: int) -> None:
+        """Put a running job back in the queue (its runner stopped it to hand over the queue)."""
+        with db.write(self.engine) as conn:
+            conn.execute(
+                update(J)
+                .where(J.c.id == job_id, J.c.status == "running")
+                .values(
+                    # a cancel asked for meanwhile wins: the job is not run again
+                    status=case((J.c.message == CANCEL_REQUESTED, "canceled"), else_="pending"),
+                    finished_at=case((J.c.message == CANCEL_REQUESTED, db.utcnow()), else_=None),
+                    message=case((J.c.message == CANCEL_REQUESTED, "cancelled"), else_=""),
+                    started_at=None,
+                    runner="",
+                    progress=0,
+                )
+            )
+        self.remove_scratch(job_id)
+
     def retry(self, job_id: int) -> JobInfo:
         job = self.get(job_id)
         if job.status not in ("failed", "canceled", "interrupted"):
@@ -173,34 +228,60 @@ class JobQueue:
     # --- scratch folders and recovery (runner-lock holder only) --------------------------------
 
     def scratch_dir(self, job_id: int) -> Path:
-        d = self.folder / JOBS_TMP / f"job-{job_id}"
-        if d.exists():
+        d = safe_subdir(self.folder, JOBS_TMP) / f"job-{job_id}"
+        if d.is_symlink():
+            d.unlink()
+        elif d.exists():
             shutil.rmtree(d)
-        d.mkdir(parents=True)
+        d.mkdir()
         return d
 
     def remove_scratch(self, job_id: int) -> None:
-        shutil.rmtree(self.folder / JOBS_TMP / f"job-{job_id}", ignore_errors=True)
+        jobs_dir = safe_subdir(self.folder, JOBS_TMP, create=False)
+        d = jobs_dir / f"job-{job_id}"
+        if d.is_symlink():
+            d.unlink()
+        elif jobs_dir.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
 
     def recover(self) -> list[int]:
-        """Mark ``running`` jobs of dead runners ``interrupted``. Needs the runner lock."""
+        """Mark ``running`` jobs of dead runners ``interrupted`` (``canceled`` when a cancel
+        was asked for). Needs the runner lock."""
         if not self.svc.store.lock.held:
             raise RuntimeError("only the runner-lock holder may recover jobs")
         with db.write(self.engine) as conn:
-            ids = [r[0] for r in conn.execute(select(J.c.id).where(J.c.status == "running"))]
+            rows = conn.execute(select(J.c.id, J.c.message).where(J.c.status == "running")).all()
+            ids = [r[0] for r in rows]
+            asked = [r[0] for r in rows if r[1] == CANCEL_REQUESTED]
             if ids:
                 conn.execute(
                     update(J)
                     .where(J.c.id.in_(ids))
                     .values(
-                        status="interrupted",
+                        status=case((J.c.id.in_(asked), "canceled"), else_="interrupted"),
                         finished_at=db.utcnow(),
-                        message="interrupted: Previz stopped while this job ran; retry it",
+                        message=case(
+                            (J.c.id.in_(asked), "cancelled"),
+                            else_="interrupted: Previz stopped while this job ran; retry it",
+                        ),
                     )
                 )
         for jid in ids:
             self.remove_scratch(jid)
         return ids
+
+    def recover_if_free(self) -> list[int]:
+        """Recover dead runners' jobs now if no runner holds the lock (for listings, so a job
+        whose process was killed shows as interrupted, not running). Returns their ids."""
+        lock = self.svc.store.lock
+        if lock.held:
+            return self.recover()
+        if not lock.acquire():
+            return []
+        try:
+            return self.recover()
+        finally:
+            lock.release()
 
     def sweep(self) -> list[str]:
         """Delete media files no row references. Needs the runner lock; never touches the

@@ -5,6 +5,11 @@ jobs a crashed runner left ``running`` and sweeps unreferenced media when it sta
 engine work happens in a warm worker process (``engine.worker``); the runner relays progress and
 previews to listeners, then checks the files, moves them into the project and records the take.
 A worker that dies fails only its job; the next job gets a fresh worker.
+
+Whoever holds the lock runs every pending job, whichever process queued it, so a job queued
+by a process that cannot run it (another one holds the lock, or it was killed) is still run.
+While a job runs, the runner polls its row: a cancel asked for by another process
+(``previz jobs cancel``) stops it like a local cancel.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from previz.core.errors import PrevizError
 from previz.core.values import JobInfo, TakeInfo
 from previz.services.generation import Generation
 from previz.services.project import ProjectService
@@ -24,6 +30,7 @@ from previz.services.takes import install_take
 log = logging.getLogger(__name__)
 
 PROGRESS_DB_INTERVAL_S = 0.5
+CANCEL_POLL_S = 0.25  # how often a running job's row is read for a cancel from elsewhere
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ class JobRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._current: tuple[int, Any] | None = None  # (job id, CancelToken)
+        self._handoff: int | None = None  # a job stopped to be put back in the queue
         self._cur_lock = threading.Lock()
         self.recovered: list[int] = []
 
@@ -104,6 +112,16 @@ class JobRunner:
             self._worker = None
         self.svc.store.lock.release()
 
+    def stop_after_current(self) -> None:
+        """Let the running job end (or be cancelled) but claim no further job."""
+        self._stop.set()
+        self._wake.set()
+
+    def release(self) -> None:
+        """Free the runner lock between runs (``run_pending`` on the caller's thread), keeping
+        the worker warm; ``acquire`` takes it again."""
+        self.svc.store.lock.release()
+
     def add_listener(self, listener: RunnerListener) -> None:
         self._listeners.append(listener)
 
@@ -131,6 +149,18 @@ class JobRunner:
         if cur is not None:
             cur[1].cancel()
 
+    def release_current(self) -> int | None:
+        """Stop the running job and put it back in the queue (not cancelled): this runner is
+        going away and another process will run it. Returns its id."""
+        with self._cur_lock:
+            cur = self._current
+            if cur is not None:
+                self._handoff = cur[0]
+        if cur is None:
+            return None
+        cur[1].cancel()
+        return int(cur[0])
+
     @property
     def current_job(self) -> int | None:
         with self._cur_lock:
@@ -148,10 +178,14 @@ class JobRunner:
             self.run_job(job)
 
     def run_pending(self, job_ids: set[int] | None = None) -> None:
-        """Run queued jobs (only ``job_ids``, if given) on the calling thread until none is left."""
+        """Run queued jobs (only ``job_ids``, if given; else every pending job, whoever queued
+        it) on the calling thread until none is left or the runner is stopped."""
         while not self._stop.is_set():
             job = self.queue.claim_next(job_ids)
             if job is None:
+                return
+            if self._stop.is_set():  # stopped while claiming: leave it for the next runner
+                self.queue.requeue(job.id)
                 return
             self.run_job(job)
 
@@ -185,9 +219,22 @@ class JobRunner:
             now = time.monotonic()
             if now - last_db > PROGRESS_DB_INTERVAL_S:
                 last_db = now
-                self.queue.set_progress(job.id, ev.step / max(1, ev.total))
+                try:
+                    self.queue.set_progress(job.id, ev.step / max(1, ev.total))
+                except Exception as exc:  # progress is cosmetic: a busy or full disk is not fatal
+                    log.warning("could not record progress of job %s: %s", job.id, exc)
 
+        watching = threading.Event()
+        watcher = threading.Thread(
+            target=self._watch_cancel,
+            args=(job.id, token, watching),
+            name=f"previz-job-{job.id}-cancel",
+            daemon=True,
+        )
+        watcher.start()
         try:
+            token.raise_if_cancelled()
+            self.gen.verify_sources(p)  # the parent's media may have gone since it was queued
             scratch = self.queue.scratch_dir(job.id)
             if p["op"] == "long":
                 new = self._run_long(p, scratch, on_event, token)
@@ -203,6 +250,7 @@ class JobRunner:
                 out = self._run_in_worker(request, scratch, on_event, token, p["engine"])
                 new = self.gen.new_take(p, out.files, out.result)
                 summary = _summary(out.result)
+            token.raise_if_cancelled()
             take = install_take(self.svc, job.shot_id, scratch, new)
             done = self.queue.finish(job.id, "done", summary, take_id=take.id)
             for lst in list(self._listeners):
@@ -211,17 +259,42 @@ class JobRunner:
                 except Exception:
                     log.exception("take listener failed")
         except Cancelled:
-            done = self.queue.finish(job.id, "canceled", "cancelled")
-        except EngineError as exc:
+            with self._cur_lock:
+                handoff, self._handoff = self._handoff == job.id, None
+            if handoff:
+                self.queue.requeue(job.id)
+                done = self.queue.get(job.id)
+            else:
+                done = self.queue.finish(job.id, "canceled", "cancelled")
+        except (EngineError, PrevizError) as exc:  # said plainly, no traceback
             done = self.queue.finish(job.id, "failed", _first_line(exc))
+        except OSError as exc:
+            from engine.worker import DISK_FULL_ERRNOS, disk_full_message
+
+            if exc.errno in DISK_FULL_ERRNOS:
+                done = self.queue.finish(job.id, "failed", disk_full_message(exc, self.svc.folder))
+            else:
+                log.exception("job %s failed", job.id)
+                done = self.queue.finish(job.id, "failed", _first_line(exc))
         except Exception as exc:  # a failure must fail only this job, with a message
             log.exception("job %s failed", job.id)
             done = self.queue.finish(job.id, "failed", _first_line(exc))
         finally:
+            watching.set()
             with self._cur_lock:
                 self._current = None
         self._emit_changed(done)
         return done
+
+    def _watch_cancel(self, job_id: int, token: Any, finished: threading.Event) -> None:
+        """Cancel the job when another process asks for it (its row says so)."""
+        while not finished.wait(CANCEL_POLL_S):
+            try:
+                if self.queue.cancel_requested(job_id):
+                    token.cancel()
+                    return
+            except Exception as exc:  # a busy database: look again next time
+                log.debug("cancel poll of job %s failed: %s", job_id, exc)
 
     def _run_long(self, p: dict[str, Any], scratch: Any, on_event: Any, token: Any) -> Any:
         """Make a long shot window by window; each window continues the previous one's lossless
