@@ -87,8 +87,8 @@ def cmd_info(a: argparse.Namespace) -> int:
         )
         for s in data["sequences_detail"]:
             w(
-                f"  {s.name}: {s.shot_count} shots, {s.width}x{s.height} @ {_rate_text(s.fps)} fps, "
-                f"{s.duration_frames / float(s.fps):.1f}s planned\n"
+                f"  {s.name}{_removed(s)}: {s.shot_count} shots, {s.width}x{s.height} @ "
+                f"{_rate_text(s.fps)} fps, {s.duration_frames / float(s.fps):.1f}s planned\n"
             )
         disk = data["disk"]
         w(
@@ -101,6 +101,11 @@ def cmd_info(a: argparse.Namespace) -> int:
             for p in data["missing_media"][:20]:
                 w(f"  {p}\n")
     return 0
+
+
+def _removed(item: Any) -> str:
+    """The marker a sequence or shot a re-import flagged (``script_status``) gets in a table."""
+    return " (removed from script)" if getattr(item, "script_status", "") == "removed" else ""
 
 
 def _human(n: int) -> str:
@@ -138,7 +143,7 @@ def cmd_seq(a: argparse.Namespace) -> int:
                     [
                         (
                             i + 1,
-                            s.name,
+                            s.name + _removed(s),
                             s.scene,
                             s.shot_count,
                             f"{s.width}x{s.height}",
@@ -218,7 +223,7 @@ def cmd_shot(a: argparse.Namespace) -> int:
                     [
                         (
                             s.index + 1,
-                            s.label,
+                            s.label + _removed(s),
                             f"{s.duration_frames / float(seq.fps):.1f}s",
                             s.take_count,
                             s.status,

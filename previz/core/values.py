@@ -32,6 +32,7 @@ class SequenceInfo:
     drop_frame: bool
     shot_count: int = 0
     duration_frames: int = 0
+    script_status: str = ""  # "removed": a re-import no longer found its scene in the script
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class ShotInfo:
     transition_frames: int = 0
     engine: str = ""  # the engine new takes use; "" = the app's default
     model: str = ""  # the model (diffusers); "" = the default model
+    script_status: str = ""  # "removed": its beat (or its whole scene) left the script
 
     @property
     def label(self) -> str:

@@ -272,6 +272,7 @@ class ProjectService:
                 drop_frame=bool(r["drop_frame"]),
                 shot_count=r["n"] or 0,
                 duration_frames=r["d"] or 0,
+                script_status=r["script_status"],
             )
             for i, r in enumerate(rows)
         ]
@@ -437,6 +438,7 @@ class ProjectService:
         out: list[ShotInfo] = []
         index: dict[int, int] = {}
         failed = self._failed_shots(conn)
+        removed = set(conn.execute(select(Q.c.id).where(Q.c.script_status == "removed")).scalars())
         for r in rows:
             i = index.get(r["sequence_id"], 0)
             index[r["sequence_id"]] = i + 1
@@ -476,6 +478,7 @@ class ProjectService:
                     transition_frames=r["transition_frames"],
                     engine=r["engine"],
                     model=r["model"],
+                    script_status="removed" if r["sequence_id"] in removed else r["script_status"],
                 )
             )
         return out

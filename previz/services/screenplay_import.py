@@ -8,11 +8,12 @@
 - on a re-import (the project has live sequences made by an import) plans the changes with
   :func:`~previz.screenplay.plan_reimport` and applies them: unchanged shots are not touched,
   changed beats get the new prompt (their takes stay, as earlier versions), a prompt the user
-  edited by hand is never overwritten (a *conflict* in the report), new beats and scenes are
-  inserted where the script has them, and shots or scenes that left the script are flagged
-  (``script_status = "removed"``), never deleted. Rows the user deleted in the project stay
-  deleted. A planned duration is only replaced by a new estimate while it is still the old
-  estimate (``duration_frames == source_frames``).
+  edited by hand is never overwritten (a *conflict* in the report, once: the script's new
+  text becomes the shot's source, so the same draft does not report it again), new beats and
+  scenes are inserted where the script has them, and shots or scenes that left the script are
+  flagged (``script_status = "removed"``), never deleted. Rows the user deleted in the project
+  stay deleted. A planned duration is only replaced by a new estimate while it is still the
+  old estimate (``duration_frames == source_frames``).
 
 The CSV shot list (export and import) lives in :mod:`previz.services.shotlist`, which shares
 this module's row readers and writer.
@@ -97,7 +98,8 @@ class ImportReport:
     """What :func:`import_script` did (or, with ``dry_run``, would do).
 
     ``lines`` is the report for people: a summary line, then one line per change, scene by
-    scene; ``warnings`` are things in the script that were not imported as written.
+    scene; ``warnings`` are things in the script that were not imported as written. Every
+    count here is one the report states, and each matches the rows changed in the project.
     """
 
     script: str
@@ -115,6 +117,8 @@ class ImportReport:
     shots_flagged: int = 0
     shots_restored: int = 0
     conflicts: int = 0
+    shots_left_deleted: int = 0  # in the script, but deleted in the project: left deleted
+    sequences_left_deleted: int = 0
     elements_added: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -130,6 +134,7 @@ class ImportReport:
             or self.shots_changed
             or self.shots_flagged
             or self.shots_restored
+            or self.conflicts  # the script's new text is recorded as the shot's source
             or self.elements_added
         )
 
@@ -704,7 +709,8 @@ class _Reimport:
                 if not self.gone(r.shot_id) and self.shots[r.shot_id].script_status != REMOVED
             ),
             removed_scenes=tuple(
-                g
+                # the report counts the scene's shots: only those the project still holds
+                replace(g, shot_ids=tuple(i for i in g.shot_ids if not self.shots[i].deleted))
                 for g in plan.removed_scenes
                 if not self.by_number[g.number.upper()].deleted
                 and self.by_number[g.number.upper()].script_status != REMOVED
@@ -751,6 +757,23 @@ class _Reimport:
             }
             if c.prompt_changed:  # the plan made sure the prompt was not edited by hand
                 values["prompt"] = new["prompt"]
+            if shot.source_frames is not None and shot.duration_frames == shot.source_frames:
+                values["duration_frames"] = new["duration_frames"]
+            self.rec.update(S, shot.id, **values)
+
+        # A conflict keeps the user's prompt, but the script's new text becomes the shot's
+        # source (dialogue and an untouched estimate follow it too): the conflict is reported
+        # once, and the next re-import of the same draft finds nothing to say about it.
+        for k in plan.conflicts:
+            shot = self.shots[k.shot_id]
+            fps = self.seq_by_id[shot.sequence_id].fps
+            new = job.shot_values(k.scene_number, k.beat, fps)
+            values = {
+                "source_key": new["source_key"],
+                "source_prompt": new["source_prompt"],
+                "source_frames": new["source_frames"],
+                "dialogue": new["dialogue"],
+            }
             if shot.source_frames is not None and shot.duration_frames == shot.source_frames:
                 values["duration_frames"] = new["duration_frames"]
             self.rec.update(S, shot.id, **values)
@@ -853,6 +876,8 @@ class _Reimport:
             shots_flagged=len(plan.removed),
             shots_restored=restored_shots,
             conflicts=len(plan.conflicts),
+            shots_left_deleted=self.left_deleted_shots,
+            sequences_left_deleted=len(self.left_deleted_scenes),
             elements_added=tuple(elements),
             lines=tuple(lines),
             warnings=tuple(job.warnings),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,142 @@ def test_a_bad_shotlist_exits_1_with_row_numbers_and_changes_nothing(
     assert code == 1 and out == ""
     assert "row 3" in err and "Duration" in err and err.count("\n") == 1
     assert js(capsys, "shot", "list", proj, "--seq", "1 INT. KITCHEN - NIGHT") == before
+
+
+DRAFT_A = """\
+INT. KITCHEN - NIGHT
+
+MAYA pours coffee into a chipped mug.
+
+MAYA
+We leave at dawn, Teo.
+
+EXT. PIER - NIGHT
+
+Waves slap the pilings.
+
+Teo runs along the pier.
+
+INT. FERRY CABIN - DAWN
+
+Maya studies the map.
+
+A lamp sways.
+
+>THE END<
+"""
+
+DRAFT_B = """\
+INT. KITCHEN - NIGHT
+
+MAYA pours cold coffee into a chipped mug.
+
+MAYA
+We leave at dawn, Teo.
+
+EXT. ALLEY - NIGHT
+
+Teo ducks into a doorway.
+
+EXT. PIER - NIGHT
+
+Waves crash against the pilings.
+
+Teo runs along the pier.
+
+A gull watches him go.
+
+>THE END<
+"""
+
+_SUMMARY_KEYS = {
+    "changed shot": "shots_changed",
+    "conflict": "conflicts",
+    "new shot": "shots_added",
+    "removed shot": "shots_flagged",
+    "new scene": "sequences_added",
+    "removed scene": "sequences_flagged",
+    "changed heading": "sequences_retitled",
+    "shot back in the script": "shots_restored",
+    "scene back in the script": "sequences_restored",
+    "new element": "elements_added",
+    "shot unchanged": "shots_unchanged",
+}
+
+
+def _summary_counts(line: str) -> dict[str, int]:
+    """``Re-import: 1 changed shot, 2 new shots; 3 shots unchanged.`` as JSON keys."""
+    counts = dict.fromkeys(_SUMMARY_KEYS.values(), 0)
+    for n, what in re.findall(r"(\d+) ([a-z ]+?)(?=[,;.(]|$)", line.split(":", 1)[1]):
+        what = re.sub(r"\bshots\b", "shot", re.sub(r"\bscenes\b", "scene", what))
+        what = re.sub(r"(conflict|element|heading)s\b", r"\1", what)
+        counts[_SUMMARY_KEYS[what.strip()]] = int(n)
+    return counts
+
+
+def _everything(capsys: pytest.CaptureFixture[str], proj: Path) -> tuple[list, list]:
+    seqs = js(capsys, "seq", "list", proj)
+    shots = [sh for s in seqs for sh in js(capsys, "shot", "list", proj, "--seq", s["name"])]
+    return seqs, shots
+
+
+def test_reimport_counts_match_the_report_and_the_project_and_removed_scenes_show(
+    capsys: pytest.CaptureFixture[str], proj: Path, tmp_path: Path
+) -> None:
+    a, b = tmp_path / "a.fountain", tmp_path / "b.fountain"
+    a.write_text(DRAFT_A, encoding="utf-8")
+    b.write_text(DRAFT_B, encoding="utf-8")
+    assert js(capsys, "import-script", proj, a)["shots_added"] == 5  # >THE END< is no shot
+    assert cli(capsys, "shot", "edit", proj, "1/0010", "--prompt", "CU: Maya, steam")[0] == 0
+    assert cli(capsys, "shot", "rm", proj, "3/0020")[0] == 0  # in the scene B removes
+    assert cli(capsys, "shot", "rm", proj, "2/0020")[0] == 0  # a shot B keeps
+    seqs_before, shots_before = _everything(capsys, proj)
+
+    code, human, _err = cli(capsys, "import-script", proj, b, "--dry-run")
+    assert code == 0
+    report = js(capsys, "import-script", proj, b)
+    assert report["lines"] == human.splitlines()
+    summary = _summary_counts(report["lines"][0])
+    assert summary == {k: report[k] for k in summary if k != "elements_added"} | {
+        "elements_added": len(report["elements_added"])
+    }
+    # one new pier beat and the new alley scene's shot
+    assert (report["conflicts"], report["shots_changed"], report["shots_added"]) == (1, 1, 2)
+    assert (report["sequences_added"], report["sequences_flagged"]) == (1, 1)
+    assert report["shots_left_deleted"] == 1
+    assert "1 shot deleted in the project was left deleted" in report["lines"]
+    assert sum("CONFLICT on shot" in line for line in report["lines"]) == report["conflicts"]
+
+    seqs, shots = _everything(capsys, proj)
+    assert len(seqs) - len(seqs_before) == report["sequences_added"]
+    assert len(shots) - len(shots_before) == report["shots_added"]
+    removed = [s for s in seqs if s["script_status"] == "removed"]
+    assert [s["name"] for s in removed] == ["3 INT. FERRY CABIN - DAWN"]
+    # the report's shot count for the removed scene is what the project holds (one was deleted)
+    assert '"INT. FERRY CABIN - DAWN" is no longer in the script (kept, flagged; 1 shot)' in (
+        " ".join(report["lines"])
+    )
+    assert removed[0]["shot_count"] == 1
+    flagged = [sh["label"] for sh in shots if sh["script_status"] == "removed"]
+    assert flagged == ["3/0010"]  # its scene left the script
+    info = js(capsys, "info", proj)
+    assert [s["script_status"] for s in info["sequences_detail"]] == ["", "", "", "removed"]
+    # the human listings say so too
+    assert "3 INT. FERRY CABIN - DAWN (removed from script)" in cli(capsys, "seq", "list", proj)[1]
+    assert "(removed from script)" in cli(capsys, "info", proj)[1]
+    listing = cli(capsys, "shot", "list", proj, "--seq", "3 INT. FERRY CABIN - DAWN")[1]
+    assert "3/0010 (removed from script)" in listing
+
+    # the conflict the user kept is not reported again by the same draft
+    again = js(capsys, "import-script", proj, b)
+    assert again["conflicts"] == 0
+    assert again["lines"][0].startswith("Re-import: no changes")
+    assert js(capsys, "shot", "list", proj, "--seq", "1")[0]["prompt"] == "CU: Maya, steam"
+
+    # export --all names the removed scene on stderr, once
+    code, _out, err = cli(capsys, "export", proj, "--all", "--otio", tmp_path / "cut.otio")
+    assert code == 0, err
+    warnings = [line for line in err.splitlines() if "removed from the script" in line]
+    assert warnings == [
+        "warning: 1 scene removed from the script is included: '3 INT. FERRY CABIN - DAWN'"
+    ]

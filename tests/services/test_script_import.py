@@ -360,6 +360,26 @@ def test_reimport_applies_exactly_the_scripts_changes(
     ]
 
 
+def test_a_conflict_the_user_kept_is_reported_once(ferry: ProjectService, tmp_path: Path) -> None:
+    ids = _draft_2_setup(ferry, tmp_path)
+    d2 = write(tmp_path, "d2.fountain", DRAFT_2)
+    first = import_script(ferry, d2)
+    assert first.conflicts == 1
+    # the same draft again: the user has seen the conflict and kept their prompt
+    again = import_script(ferry, d2)
+    assert (again.conflicts, again.has_changes) == (0, False)
+    assert list(again.lines) == ["Re-import: no changes (5 shots unchanged)."]
+    kitchen = ferry.shot(ids["1/0010"])
+    assert kitchen.prompt == "CU: Maya pours coffee, steam rising"  # still the user's
+    assert script_states(ferry).shots[kitchen.id].prompt_edited
+    # a later draft that changes the beat again is a new conflict, reported again
+    d3 = write(tmp_path, "d3.fountain", DRAFT_2.replace("cold coffee", "cold black coffee"))
+    third = import_script(ferry, d3)
+    assert third.conflicts == 1
+    assert any("cold black coffee" in line for line in third.lines)
+    assert ferry.shot(kitchen.id).prompt == "CU: Maya pours coffee, steam rising"
+
+
 def test_undo_reverts_a_whole_reimport_and_takes_survive(
     ferry: ProjectService, tmp_path: Path
 ) -> None:
