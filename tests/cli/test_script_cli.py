@@ -323,3 +323,31 @@ def test_reimport_counts_match_the_report_and_the_project_and_removed_scenes_sho
     assert warnings == [
         "warning: 1 scene removed from the script is included: '3 INT. FERRY CABIN - DAWN'"
     ]
+
+
+def test_a_shot_list_rebuilds_an_imported_script_in_a_fresh_project(
+    capsys: pytest.CaptureFixture[str], proj: Path, script: Path, tmp_path: Path
+) -> None:
+    assert cli(capsys, "import-script", proj, script)[0] == 0
+    assert cli(capsys, "shot", "edit", proj, "2/0020", "--transition", "dissolve:13f")[0] == 0
+    assert cli(capsys, "shot", "edit", proj, "2/0010", "--duration", "37f")[0] == 0
+    out = tmp_path / "shots.csv"
+    assert cli(capsys, "shotlist", "export", proj, out)[0] == 0
+    fresh = tmp_path / "Fresh.previz"
+    assert cli(capsys, "new", fresh)[0] == 0
+    report = js(capsys, "shotlist", "import", fresh, out)
+    assert report["added"] == ["1/0010", "2/0010", "2/0020"]
+
+    keys = ("label", "prompt", "dialogue", "duration_frames", "transition_kind")
+    keys += ("transition_frames", "camera_notes", "notes")
+
+    def plan(d: Path) -> list:
+        seqs = js(capsys, "seq", "list", d)
+        return [
+            (s["name"], s["scene"], s["fps"], [tuple(sh[k] for k in keys) for sh in shots])
+            for s in seqs
+            for shots in [js(capsys, "shot", "list", d, "--seq", s["name"])]
+        ]
+
+    # the same scenes under the same names (no empty "Sequence 1" left), every field kept
+    assert plan(fresh) == plan(proj)
