@@ -191,9 +191,18 @@ def _shot_fields(a: argparse.Namespace, fps) -> dict[str, Any]:  # type: ignore[
     if getattr(a, "duration", None) is not None:
         fields["duration_frames"] = _duration(a.duration, fps)
     if getattr(a, "transition", None) is not None:
-        kind, _, length = a.transition.partition(":")
+        from previz.core.colors import split_transition
+
+        kind, length, color = split_transition(a.transition)
         fields["transition_kind"] = kind
         fields["transition_frames"] = _duration(length, fps) if length else 0
+        if color and kind != "dip_color":
+            from previz.core.errors import InvalidInput
+
+            raise InvalidInput(
+                f"only dip_color takes a colour, not {kind}; e.g. dip_color:12f:#FFFFFF"
+            )
+        fields["transition_color"] = color
     return fields
 
 
@@ -406,7 +415,10 @@ def _add_shot_fields(p: argparse.ArgumentParser, *, edit: bool) -> None:
     p.add_argument("--dialogue", help="the line spoken over the shot (shown as a caption)")
     p.add_argument("--scene", help="scene number, e.g. 12A")
     p.add_argument("--seed", type=int, help="lock the seed for new takes")
-    p.add_argument("--transition", help="cut into this shot: cut, dissolve:12f, fade_black:1s …")
+    p.add_argument(
+        "--transition",
+        help="cut into this shot: cut, dissolve:12f, fade_black:1s, dip_color:12f:#FF8000 …",
+    )
     p.add_argument(
         "--engine",
         help="the engine this shot's new takes use (animatic, diffusers; '' = the default)",

@@ -59,6 +59,7 @@ class ShotInfo:
     seed: int | None = None  # the locked seed, or None for a new one each take
     transition_kind: str = "cut"  # the cut into this shot from the previous one
     transition_frames: int = 0
+    transition_color: str = ""  # dip_color's colour, "#RRGGBB"; "" = white
     engine: str = ""  # the engine new takes use; "" = the app's default
     model: str = ""  # the model (diffusers); "" = the default model
     script_status: str = ""  # "removed": its beat (or its whole scene) left the script

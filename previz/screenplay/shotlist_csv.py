@@ -173,7 +173,8 @@ _DURATION_HELP = "use seconds like 4.5 or a timecode 00:00:04:12"
 @dataclass(frozen=True)
 class ShotlistRow:
     """One shot. ``cast`` holds names as written in the cell; ``duration_frames`` is None when
-    the cell is empty; ``transition`` is ``(kind, frames)`` or None (cell empty).
+    the cell is empty; ``transition`` is ``(kind, frames, colour)`` or None (cell empty); the
+    colour is ``#RRGGBB`` for a ``dip_color`` that names one, else "".
 
     Read from a file: ``fps`` is the row's FPS cell (None without one); ``cleared`` names the
     fields whose cell held :data:`CLEAR`; ``duration_exact`` says the duration came from the
@@ -194,7 +195,7 @@ class ShotlistRow:
     camera: str = ""
     notes: str = ""
     dialogue: str = ""
-    transition: tuple[str, int] | None = None
+    transition: tuple[str, int, str] | None = None
     sequence: str = ""
     fps: Fraction | None = field(default=None, compare=False)
     cleared: frozenset[str] = frozenset()
@@ -332,11 +333,16 @@ def _is_clear(cell: str) -> bool:
     return cell.strip().casefold() == CLEAR
 
 
-def _transition_cell(transition: tuple[str, int] | None) -> str:
+_COLOR_SUFFIX = re.compile(r"(?:^|:)\s*(#[0-9A-Fa-f]{6})\s*$")
+
+
+def _transition_cell(transition: tuple[str, int, str] | tuple[str, int] | None) -> str:
     if transition is None:
         return ""
-    kind, frames = transition
-    return f"{kind}:{frames}f" if frames else kind
+    kind, frames, *rest = transition
+    color = rest[0] if rest else ""
+    cell = f"{kind}:{frames}f" if frames else kind
+    return f"{cell}:{color}" if color else cell
 
 
 def _cells(row: ShotlistRow, rate: Fraction, style: Literal["seconds", "timecode"]) -> list[str]:
@@ -621,25 +627,33 @@ def _row(
             )
         else:
             frames = int(fm.group(1))
-    transition: tuple[str, int] | None = None
+    transition: tuple[str, int, str] | None = None
     raw_transition = values.get("transition", "")
     if "transition" in cleared:
-        transition = ("cut", 0)
+        transition = ("cut", 0, "")
     elif raw_transition:
         kind_text, _, length = raw_transition.partition(":")
         kind = re.sub(r"[\s\-]+", "_", kind_text.strip().casefold())
         kind = _TRANSITION_ALIASES.get(kind, kind)
+        color = ""
+        if m := _COLOR_SUFFIX.search(length):  # dip_color:12f:#FF8000
+            length, color = length[: m.start()], m.group(1).upper()
         length = length.strip()
         if kind not in TRANSITIONS:
             problems.append(
                 f"row {number}: Transition '{raw_transition}' is not one of "
                 f"{', '.join(TRANSITIONS)}; write e.g. cut or dissolve:12f"
             )
+        elif color and kind != "dip_color":
+            problems.append(
+                f"row {number}: Transition '{raw_transition}': only dip_color takes a colour, "
+                "e.g. dip_color:12f:#FFFFFF"
+            )
         elif not length or re.fullmatch(r"0+\s*f?", length):
-            transition = (kind, 0)
+            transition = (kind, 0, color)
         else:
             try:
-                transition = (kind, _cell_frames(length, own, rate))
+                transition = (kind, _cell_frames(length, own, rate), color)
             except ValueError as exc:
                 problems.append(f"row {number}: Transition length {exc}")
     if problems:

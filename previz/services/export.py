@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import previz
+from previz.core.colors import WHITE, parse_color, split_transition
 from previz.core.errors import InvalidInput, PrevizError
 from previz.core.time import is_drop_rate, parse_rate
 from previz.core.values import SequenceInfo
@@ -86,7 +87,11 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
                     segs.append(Segment(path, s.start, s.end))
                 segments = tuple(segs)
             kind, frames = shot.transition_kind, shot.transition_frames
-            color = DIP_COLOR if kind == "dip_color" else (0, 0, 0)
+            color = (
+                (parse_color(shot.transition_color) if shot.transition_color else DIP_COLOR)
+                if kind == "dip_color"
+                else (0, 0, 0)
+            )
             items.append(
                 ShotItem(
                     label=shot.label,
@@ -125,26 +130,10 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
     )
 
 
-# A shot's dip_color has no colour of its own in the project: it dips to white (a dip to black
-# is fade_black). The export's --transition dip_color:N:#RRGGBB gives any colour.
-DIP_COLOR = (255, 255, 255)
-
-
-def parse_color(text: str) -> tuple[int, int, int]:
-    """``#FF8000``, ``FF8000`` or ``255,128,0`` → an RGB triple."""
-    t = text.strip().lstrip("#")
-    try:
-        if "," in t:
-            rgb = tuple(int(v) for v in t.split(","))
-        elif len(t) == 6:
-            rgb = tuple(int(t[i : i + 2], 16) for i in (0, 2, 4))
-        else:
-            raise ValueError(t)
-    except ValueError:
-        rgb = ()
-    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
-        raise InvalidInput(f"colour {text!r} is not #RRGGBB or R,G,B (0-255); e.g. #FFFFFF")
-    return rgb  # type: ignore[return-value]
+# A shot's dip_color goes through its own colour (``shot edit --transition dip_color:12f:#FF8000``)
+# or, with none set, white (a dip to black is fade_black). The export's --transition
+# dip_color:N:#RRGGBB overrides every cut.
+DIP_COLOR = WHITE
 
 
 def _at_rate(frames: int, src: Fraction, dst: Fraction) -> int:
@@ -156,8 +145,7 @@ def reel_options(req: ExportRequest):  # type: ignore[no-untyped-def]
 
     override = None
     if req.transition:
-        kind, _, rest = req.transition.partition(":")
-        n, _, col = rest.partition(":")
+        kind, n, col = split_transition(req.transition)
         if kind not in ("cut", "dissolve", "fade_black", "dip_color"):
             raise InvalidInput(f"transition {kind!r} is not cut, dissolve, fade_black or dip_color")
         if col and kind != "dip_color":

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from previz.core.codes import code_between, next_code
+from previz.core.colors import normalize_color
 from previz.core.elements import (
     MAX_DESCRIPTION,
     ElementSpec,
@@ -476,6 +477,7 @@ class ProjectService:
                     seed=r["seed"],
                     transition_kind=r["transition_kind"],
                     transition_frames=r["transition_frames"],
+                    transition_color=r["transition_color"],
                     engine=r["engine"],
                     model=r["model"],
                     script_status="removed" if r["sequence_id"] in removed else r["script_status"],
@@ -591,6 +593,8 @@ class ProjectService:
                         f"transition {value!r} is not one of: {', '.join(TRANSITIONS)}"
                     )
                 out[key] = value
+            elif key == "transition_color":
+                out[key] = normalize_color(value) if value else ""
             elif key == "transition_frames":
                 if not isinstance(value, int) or value < 0 or value > 10 * fps:
                     raise InvalidInput("transition length must be 0 to 10 seconds of frames")
@@ -804,6 +808,7 @@ class ProjectService:
                         "seed",
                         "transition_kind",
                         "transition_frames",
+                        "transition_color",
                         "engine",
                         "model",
                     )

@@ -227,6 +227,7 @@ class _Shot:
     dialogue: str = ""
     transition_kind: str = "cut"
     transition_frames: int = 0
+    transition_color: str = ""
 
 
 def _read_sequences(rec: Recorder) -> list[_Seq]:
@@ -270,6 +271,7 @@ def _read_shots(rec: Recorder) -> list[_Shot]:
             dialogue=r["dialogue"],
             transition_kind=r["transition_kind"],
             transition_frames=r["transition_frames"],
+            transition_color=r["transition_color"],
         )
         for r in rows
     ]

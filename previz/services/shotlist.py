@@ -164,7 +164,11 @@ def export_shotlist(
                     camera=shot.camera_notes,
                     notes=shot.notes,
                     dialogue=shot.dialogue,
-                    transition=(shot.transition_kind, shot.transition_frames),
+                    transition=(
+                        shot.transition_kind,
+                        shot.transition_frames,
+                        shot.transition_color,
+                    ),
                     sequence=seq.name,
                     fps=seq.fps,
                 )
@@ -397,6 +401,7 @@ class _ShotlistImport:
             "notes": shot.notes,
             "transition_kind": shot.transition_kind,
             "transition_frames": shot.transition_frames,
+            "transition_color": shot.transition_color,
         }
         fields: dict[str, Any] = {}
         for key, column in _TEXT_COLUMNS:
@@ -409,7 +414,11 @@ class _ShotlistImport:
         if frames is not None:
             fields["duration_frames"] = frames
         if row.transition is not None:
-            fields["transition_kind"], fields["transition_frames"] = row.transition
+            (
+                fields["transition_kind"],
+                fields["transition_frames"],
+                fields["transition_color"],
+            ) = row.transition
         values = self.validated(fields, seq.fps, label)
         changed = {k: v for k, v in values.items() if current[k] != v}
         if not changed:
@@ -436,7 +445,11 @@ class _ShotlistImport:
             "scene": row.scene,
         }
         if row.transition is not None:
-            fields["transition_kind"], fields["transition_frames"] = row.transition
+            (
+                fields["transition_kind"],
+                fields["transition_frames"],
+                fields["transition_color"],
+            ) = row.transition
         values = self.validated(fields, seq.fps, label)
         if not values:
             return False
@@ -526,6 +539,7 @@ _CHANGE_NAMES = (
     ("notes", "notes"),
     ("transition_kind", "transition"),
     ("transition_frames", "transition"),
+    ("transition_color", "transition"),
 )
 
 

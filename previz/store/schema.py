@@ -94,6 +94,8 @@ shots = Table(
     # 0004: the engine and model new takes of the shot use ("" = the app's default).
     Column("engine", String(32), nullable=False, server_default=""),
     Column("model", String(512), nullable=False, server_default=""),
+    # 0005: the colour a dip_color transition into the shot goes through ("" = white).
+    Column("transition_color", String(7), nullable=False, server_default=""),
     UniqueConstraint("sequence_id", "code", name="uq_shot_code"),
 )
 Index("ix_shots_sequence_position", shots.c.sequence_id, shots.c.position)

@@ -96,6 +96,33 @@ def test_dip_to_colour_renders_its_colour(tmp_path: Path) -> None:
     assert "* DIP TO COLOR: #FFFFFF" in (tmp_path / "cut.edl").read_text()
 
 
+def test_a_shots_own_dip_colour_reaches_the_reel_and_the_edl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`shot edit --transition dip_color:8f:#FF0000` dips through red, not white or black."""
+    svc = _project(tmp_path, "24")
+    try:
+        seq = svc.sequences()[0].name
+        _shot_with_take(svc, seq, 2, tmp_path)
+        label = _shot_with_take(svc, seq, 3, tmp_path)
+    finally:
+        svc.close()
+    d = tmp_path / "P.previz"
+    code, out, err = cli(capsys, "shot", "edit", d, label, "--transition", "dip_color:8f:#ff0000")
+    assert code == 0, err
+    code, _, err = cli(capsys, "shot", "edit", d, label, "--transition", "dissolve:8f:#ff0000")
+    assert code == 1 and "only dip_color takes a colour" in err and err.count("\n") == 1
+    code, out, err = cli(
+        capsys, "export", d, "--out", tmp_path / "reel.mp4", "--edl", tmp_path / "cut.edl"
+    )
+    assert code == 0, err
+    frames = read_frames(tmp_path / "reel.mp4")
+    for k in (11, 12):
+        patch = frames[k][10:60, 20:140].reshape(-1, 3).mean(axis=0)
+        assert patch[0] > 200 and patch[1] < 60 and patch[2] < 60, (k, patch)  # red (RGB)
+    assert "* DIP TO COLOR: #FF0000" in (tmp_path / "cut.edl").read_text()
+
+
 def test_drop_frame_is_a_sequence_setting_end_to_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -290,7 +290,7 @@ def test_frames_and_fps_keep_durations_exact_at_any_rate(tmp_path: Path) -> None
     back = read_shotlist(path, fps=ntsc)
     assert back[0].duration_frames == 37 and back[0].duration_exact
     assert back[1].duration_frames == round(37 * ntsc / 24)  # 24 fps frames, converted
-    assert read_shotlist(path, fps=24)[1].transition == ("dissolve", 12)
+    assert read_shotlist(path, fps=24)[1].transition == ("dissolve", 12, "")
 
 
 def test_a_duration_cell_that_no_longer_matches_frames_is_reported_to_the_caller(
@@ -314,7 +314,7 @@ def test_clear_marker(tmp_path: Path) -> None:
     cleared, literal = read_shotlist(path)
     assert cleared.cleared == {"description", "notes", "dialogue", "transition"}
     assert (cleared.description, cleared.notes, cleared.location) == ("", "", "")
-    assert cleared.transition == ("cut", 0)
+    assert cleared.transition == ("cut", 0, "")
     assert literal.cleared == frozenset() and literal.description == "[clear]"
 
 

@@ -53,6 +53,7 @@ def _build(folder: Path) -> ProjectService:
                 transition_frames=tframes,
                 camera_notes=camera,
                 notes=notes,
+                transition_color="#FF8000" if kind == "dip_color" else "",
             )
     return svc
 
@@ -72,6 +73,7 @@ def _plan(svc: ProjectService) -> tuple[list[tuple], list[tuple]]:
                 sh.duration_frames,
                 sh.transition_kind,
                 sh.transition_frames,
+                sh.transition_color,
                 sh.camera_notes,
                 sh.notes,
             )

@@ -165,8 +165,9 @@ def test_a_0003_project_upgrades_to_0004_and_its_shots_use_the_default_engine(
     assert any("before-upgrade-0003" in p.name for p in db.backups(folder))
 
 
-def test_a_0004_project_upgrades_to_0005_and_its_jobs_ran_locally(tmp_path: Path) -> None:
-    """0005 adds jobs.runs_on: every job a project already had ran on the local worker."""
+def test_a_0004_project_upgrades_to_0005_its_jobs_ran_locally_and_dips_are_white(tmp_path: Path) -> None:
+    """0005 adds jobs.runs_on (every job a project already had ran on the local worker) and
+    shots.transition_color."""
     folder = tmp_path / "Queued.previz"
     _old_project(
         folder,
@@ -188,4 +189,9 @@ def test_a_0004_project_upgrades_to_0005_and_its_jobs_ran_locally(tmp_path: Path
         with svc.engine.connect() as conn:
             row = conn.exec_driver_sql("SELECT status, runs_on FROM jobs").one()
         assert tuple(row) == ("done", "local")
+        # an old shot's dip has no colour of its own (white); a new one can be given
+        shot = svc.shots()[0]
+        assert shot.transition_color == ""
+        svc.edit_shot(shot.id, transition_kind="dip_color", transition_color="ff8000")
+        assert svc.shots()[0].transition_color == "#FF8000"
     assert any("before-upgrade-0004" in p.name for p in db.backups(folder))
