@@ -12,7 +12,7 @@ from previz.cli.output import emit_json, info
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    from previz.services.export import ExportRequest, export
+    from previz.services.export import ExportRequest, credentials_line, export
     from previz.services.project import ProjectService
 
     req = ExportRequest(
@@ -75,6 +75,8 @@ def cmd_export(a: argparse.Namespace) -> int:
                 d: dict[str, Any] = done[key]
                 extra = f" ({d['frames']} frames, {d['render_path']})" if key == "reel" else ""
                 info(f"wrote {d['path']}{extra}")
+        if line := credentials_line(done):
+            info(line)
     return 0
 
 

@@ -493,14 +493,25 @@ class CredentialsReport:
         }
 
 
+def preflight(config: SigningConfig) -> Identity | None:
+    """The identity exports will be signed with, checked before anything is rendered (a broken
+    certificate is then said before a long render, not after it); None without c2pa here."""
+    if not available():
+        return None
+    return resolve_identity(config)
+
+
 def sign_outputs(
     plan: ReelPlan,
     config: SigningConfig,
     reel: Path | str | None = None,
     media: Iterable[Path | str] = (),
+    *,
+    identity: Identity | None = None,
 ) -> CredentialsReport:
     """Sign the reel (with every shot's recipe) and each take media file (with its own shot's
-    recipe). Without c2pa on this platform nothing is signed and the report says so."""
+    recipe) with ``identity`` (default: the one ``config`` names). Without c2pa on this platform
+    nothing is signed and the report says so."""
     global _warned_unavailable
     report = CredentialsReport()
     targets: list[tuple[Path, CredentialInfo]] = []
@@ -531,7 +542,7 @@ def sign_outputs(
             log.warning("%s; exports are not signed", exc)
         return report
     try:
-        identity = resolve_identity(config)
+        identity = identity or resolve_identity(config)
     except CredentialsError as exc:
         written = ", ".join(p.name for p, _ in targets[:3]) + (", …" if len(targets) > 3 else "")
         raise CredentialsError(f"{exc} ({written} written without content credentials)") from None

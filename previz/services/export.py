@@ -193,6 +193,12 @@ def export(
         raise InvalidInput("nothing to export; give --out, --otio, --edl, --fcpxml or --pdf")
     plan = build_plan(svc, req)
     options = reel_options(req)
+    # Content credentials: a broken certificate is said now, not after a long render.
+    from previz.export.credentials import preflight, sign_outputs
+    from previz.services.settings import signing_config
+
+    signing = signing_config()
+    identity = preflight(signing) if req.reel or req.otio or req.edl or req.fcpxml else None
     done: dict[str, Any] = {"sequences": [s.name for s in plan.sequences]}
     try:
         from previz.export.editorial import build_layout
@@ -246,11 +252,26 @@ def export(
     except ex.ExportError as exc:
         raise ExportFailed(str(exc).splitlines()[0]) from None
     # Content credentials (C2PA) on the reel and each take media file (previz.export.credentials)
-    from previz.export.credentials import sign_outputs
-    from previz.services.settings import signing_config
-
     clips = [m for f in ("otio", "edl", "fcpxml") if f in done for m in done[f]["media"]]
     reel = done["reel"]["path"] if "reel" in done else None
-    done["credentials"] = sign_outputs(plan, signing_config(), reel, clips).as_dict()
+    report = sign_outputs(plan, signing, reel, clips, identity=identity)
+    done["credentials"] = report.as_dict()
     done["tool"] = f"Previz {previz.__version__}"
     return done
+
+
+def credentials_line(done: dict[str, Any]) -> str | None:
+    """One line for people on what the export's content credentials are: who signed how many
+    files, or why none is signed."""
+    c = done.get("credentials") or {}
+    if c.get("warning"):
+        return str(c["warning"])
+    n = len(c.get("signed") or ())
+    if not n:
+        return None
+    who = c.get("signer") or "unknown"
+    where = " (this install's local certificate)" if c.get("local_chain") else ""
+    return (
+        f"content credentials: {n} file{'s' if n > 1 else ''} signed by {who}{where}; "
+        "check one with `previz verify FILE`"
+    )

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from previz.services.export import ExportRequest, export
+from previz.services.export import ExportRequest, credentials_line, export
 from previz.services.project import ProjectService
 
 
@@ -245,6 +245,9 @@ class ExportDialog(QDialog):
         written = [
             result[k]["path"] for k in ("reel", "edl", "fcpxml", "otio", "pdf") if k in result
         ]
-        self.status.setText("Wrote " + ", ".join(Path(p).name for p in written))
+        text = "Wrote " + ", ".join(Path(p).name for p in written)
+        if line := credentials_line(result):
+            text += f"\n{line[0].upper()}{line[1:]}"
+        self.status.setText(text)
         self.progress.setValue(1000)
         self.finished_export.emit(result)

@@ -167,10 +167,9 @@ def test_a_key_that_does_not_fit_the_certificate_fails_the_export_in_one_line(
     s.content_credentials_cert, s.content_credentials_key = str(cert), str(key)
     s.save()
     code, _, err = call("export", project, "--out", tmp_path / "reel.mp4")
-    assert code == 1 and "Traceback" not in err
-    last = err.strip().splitlines()[-1].split("\r")[-1]  # after the progress lines
-    assert last.startswith("previz: the private key ") and "does not belong to the cert" in last
-    assert "reel.mp4 written without content credentials" in last
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1
+    assert err.startswith("previz: the private key ") and "does not belong to the cert" in err
+    assert not (tmp_path / "reel.mp4").exists()  # said before rendering, not after
 
 
 def test_without_c2pa_export_works_and_verify_says_unavailable(
@@ -196,3 +195,28 @@ def test_verify_a_missing_file_is_one_line(tmp_path: Path) -> None:
     code, out, err = call("verify", tmp_path / "nope.mp4")
     assert code == 1 and out == ""
     assert err.startswith("previz: ") and "does not exist" in err and len(err.splitlines()) == 1
+
+
+def test_export_says_who_signed_and_a_broken_certificate_stops_it_before_rendering(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    monkeypatch.setenv("PREVIZ_CONFIG_DIR", str(cfg))
+    code, _, err = call("export", project, "--out", tmp_path / "reel.mp4")
+    assert code == 0, err
+    assert "content credentials: 1 file signed by Previz local signer" in err
+
+    # a certificate set in Settings that has since gone: one line, and no reel rendered
+    (cfg / "settings.json").write_text(
+        json.dumps(
+            {
+                "content_credentials_cert": str(tmp_path / "gone.pem"),
+                "content_credentials_key": str(tmp_path / "gone.key"),
+            }
+        )
+    )
+    code, _, err = call("export", project, "--out", tmp_path / "second.mp4")
+    assert code == 1 and err.count("\n") == 1 and "does not exist" in err, err
+    assert not (tmp_path / "second.mp4").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".second")]
