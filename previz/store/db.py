@@ -252,7 +252,10 @@ def backup(engine: Engine, folder: Path, *, reason: str = "") -> Path:
             raw.close()
         tmp.replace(target)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. a read-only folder: there is no partial file to remove
+            pass
         raise
     for old in backups(folder)[:-BACKUPS_KEPT]:
         old.unlink(missing_ok=True)
@@ -555,7 +558,7 @@ def _describe_pid(pid: int) -> str:
     args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
     if not args:
         return f"pid {pid}"
-    cmd = " ".join([Path(args[0]).name, *args[1:]])
+    cmd = " ".join(" ".join([Path(args[0]).name, *args[1:]]).split())  # one line, always
     return f"pid {pid}: {cmd[:60] + '…' if len(cmd) > 60 else cmd}"
 
 

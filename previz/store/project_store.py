@@ -135,11 +135,13 @@ class ProjectStore:
             try:
                 safe_subdir(folder, sub)
             except ProjectError as exc:  # e.g. a read-only folder: it still opens for reading
-                log.warning("%s", exc)
+                log.info("%s", exc)
         try:
             db.maybe_backup(engine, folder)
         except (OSError, sqlite3.Error, ProjectError) as exc:  # read-only or full: still opens
-            log.warning("could not write a backup: %s", exc)
+            env = db.environment_error(exc, folder)
+            # a read-only or full disk is reported by the first edit; reading goes on quietly
+            log.log(logging.INFO if env else logging.WARNING, "no rolling backup: %s", env or exc)
         return store
 
     def close(self) -> None:
