@@ -671,7 +671,9 @@ class QtMainWindow(QMainWindow):
                 self.takes.refresh()
             self._takes_sig = takes_sig
             same_seq = self.player.mode == "sequence" and self.player.seq_id == self.seq_id
-            self.player.refresh(shots if same_seq else None)
+            self.player.refresh(
+                shots if same_seq else None, drop_frame=seq.drop_frame if seq else None
+            )
             self._update_undo_labels()
             self.actions.update_enabled()
             self._update_status()

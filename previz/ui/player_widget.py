@@ -233,15 +233,15 @@ class PlayerWidget(QWidget):
         except PrevizError:
             return None
 
-    def refresh(self, shots: list[Any] | None = None) -> None:
+    def refresh(self, shots: list[Any] | None = None, drop_frame: bool | None = None) -> None:
         """The project changed: rebuild what plays (trims, takes, order); the picture is
         decoded in the next turn of the event loop, apart from the rest of the refresh.
 
         ``shots``: the current sequence's shots, just read by the caller. When what the cut
-        depends on (order, selected takes, trims, durations, labels) is unchanged, nothing is
-        rebuilt."""
+        depends on (order, selected takes, trims, durations, labels) and the sequence's timecode
+        (``drop_frame``) are unchanged, nothing is rebuilt."""
         if self.mode == "sequence" and shots is not None:
-            signature = tuple(
+            signature = (drop_frame,) + tuple(
                 (
                     s.id,
                     s.label,
