@@ -402,6 +402,11 @@ def environment_error(exc: BaseException, folder: Path | None) -> ProjectError |
             return ProjectError(_full_message(where))
         if err.errno == errno.EROFS:
             return ProjectError(_readonly_message(where))
+        if err.errno in (errno.EACCES, errno.EPERM):
+            return ProjectError(
+                f"permission denied on {err.filename or where}; check that you may read and "
+                "write it, then retry. Nothing was changed."
+            )
         if err.errno == errno.EDQUOT:
             return ProjectError(
                 f"your disk quota on {where} is used up; free some space and retry "
@@ -488,6 +493,8 @@ def _disk_state(folder: Path) -> str | None:
 def lock_holders(db_path: Path, *, writers_only: bool = False) -> list[int]:
     """Other processes holding an OS lock on the database (or, for a writer, the WAL write lock
     in ``-shm``), read from ``/proc/locks`` (Linux; an empty list elsewhere). Never opens them."""
+    if not sys.platform.startswith("linux"):
+        return []
     targets: dict[tuple[int, int, int], bool] = {}
     for path, is_shm in ((db_path, False), (Path(f"{db_path}-shm"), True)):
         try:
@@ -495,7 +502,7 @@ def lock_holders(db_path: Path, *, writers_only: bool = False) -> list[int]:
         except OSError:
             continue
         targets[(os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)] = is_shm
-    if not targets or not sys.platform.startswith("linux"):
+    if not targets:
         return []
     try:
         lines = Path("/proc/locks").read_text().splitlines()
