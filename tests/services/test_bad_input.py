@@ -75,7 +75,13 @@ def test_element_image_outside_project_is_copied_in_and_a_non_image_refused(
     with pytest.raises(InvalidInput, match="is not an image"):
         project.add_element("Captain", image=not_image)
     png = tmp_path / "captain.png"
-    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)  # the magic, then nothing valid
+    with pytest.raises(InvalidInput, match="damaged"):
+        project.add_element("Captain", image=png)
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(png), np.full((16, 16, 3), 90, np.uint8))
     el = project.add_element("Captain", image=png, description="ferry captain")
     assert el.image and el.image.startswith("media/elements/")
     assert (project.folder / el.image).is_file()
