@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 
-from previz.core.errors import InvalidInput, NotFound
+from previz.core.errors import InvalidInput, NotFound, PrevizError
 from previz.core.values import JobInfo
 from previz.store import db, schema
 from previz.store.folder import JOBS_TMP, rel, safe_subdir
@@ -237,7 +237,11 @@ class JobQueue:
         return d
 
     def remove_scratch(self, job_id: int) -> None:
-        jobs_dir = safe_subdir(self.folder, JOBS_TMP, create=False)
+        try:
+            jobs_dir = safe_subdir(self.folder, JOBS_TMP, create=False)
+        except PrevizError as exc:  # a linked folder: never delete through it
+            log.warning("scratch of job %s left alone: %s", job_id, exc)
+            return
         d = jobs_dir / f"job-{job_id}"
         if d.is_symlink():
             d.unlink()
@@ -292,8 +296,12 @@ class JobQueue:
             refs = self.svc.referenced_paths(conn, live_only=False)
             live_jobs = {r[0] for r in conn.execute(select(J.c.id).where(J.c.status.in_(ACTIVE)))}
         removed: list[str] = []
-        media = self.folder / "media"
-        jobs_dir = self.folder / JOBS_TMP
+        try:  # a linked media folder would make the sweep delete outside the project
+            media = safe_subdir(self.folder, "media", create=False)
+            jobs_dir = safe_subdir(self.folder, JOBS_TMP, create=False)
+        except PrevizError as exc:
+            log.warning("media sweep skipped: %s", exc)
+            return removed
         for root, dirs, files in os.walk(media):
             rootp = Path(root)
             if rootp == jobs_dir:
