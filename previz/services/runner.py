@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from previz.core.errors import PrevizError
+from previz.core.errors import InvalidInput, PrevizError
 from previz.core.values import JobInfo, TakeInfo
 from previz.services.generation import Generation
 from previz.services.project import ProjectService
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_DB_INTERVAL_S = 0.5
 CANCEL_POLL_S = 0.25  # how often a running job's row is read for a cancel from elsewhere
+LOCK_RETRY_S = 1.0  # how often a runner waiting for the runner lock tries to take it
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class RunnerListener:
     def job_changed(self, job: JobInfo) -> None: ...
     def job_progress(self, progress: JobProgress) -> None: ...
     def take_added(self, take: TakeInfo) -> None: ...
+    def runner_lock_taken(self) -> None:
+        """This runner took the queue over from another process."""
 
 
 class JobRunner:
@@ -88,14 +91,37 @@ class JobRunner:
             log.warning("media sweep failed: %s", exc)
         return True
 
-    def start(self) -> bool:
+    def start(self, *, wait_for_lock: bool = False) -> bool:
+        """Run queued jobs on a thread of their own. Returns whether this runner holds the
+        project's runner lock now. With ``wait_for_lock``, a runner that finds the lock held
+        (a ``previz generate`` in a shell runs the queue) keeps trying in the background and
+        takes the queue over the moment the other process lets it go, so a job queued here
+        later never waits for nobody."""
         if self._thread is not None:
-            return True
+            return self.holds_lock
         if not self.acquire():
-            return False
-        self._thread = threading.Thread(target=self._loop, name="previz-job-runner", daemon=True)
+            if not wait_for_lock:
+                return False
+            target = self._wait_then_loop
+        else:
+            target = self._loop
+        self._thread = threading.Thread(target=target, name="previz-job-runner", daemon=True)
         self._thread.start()
-        return True
+        return self.holds_lock
+
+    @property
+    def holds_lock(self) -> bool:
+        return bool(self.svc.store.lock.held)
+
+    def _wait_then_loop(self) -> None:
+        while not self._stop.is_set():
+            if self.acquire():
+                for lst in list(self._listeners):
+                    if hasattr(lst, "runner_lock_taken"):
+                        lst.runner_lock_taken()
+                self._loop()
+                return
+            self._stop.wait(LOCK_RETRY_S)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -132,16 +158,19 @@ class JobRunner:
     # --- control ------------------------------------------------------------------------------
 
     def cancel(self, job_id: int) -> bool:
-        """Cancel a pending job, or the running one (cooperatively, then by ending the worker)."""
+        """Cancel a pending job, the running one (cooperatively, then by ending the worker), or
+        one another process is running (through its job row, which that runner watches)."""
         with self._cur_lock:
             cur = self._current
         if cur is not None and cur[0] == job_id:
             cur[1].cancel()
             return True
-        if self.queue.cancel_pending(job_id):
-            self._emit_changed(self.queue.get(job_id))
-            return True
-        return False
+        try:
+            self.queue.request_cancel(job_id)
+        except InvalidInput:  # it finished meanwhile
+            return False
+        self._emit_changed(self.queue.get(job_id))
+        return True
 
     def cancel_current(self) -> None:
         with self._cur_lock:

@@ -214,7 +214,7 @@ class JobPanelWidget(QWidget):
             if self.runner is not None:
                 self.runner.cancel(job_id)
             elif self.queue is not None:
-                self.queue.cancel_pending(job_id)
+                self.queue.request_cancel(job_id)
         except Exception as exc:
             show_error(self, exc)
         self._reload_timer.start()

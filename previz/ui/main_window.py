@@ -410,6 +410,7 @@ class QtMainWindow(QMainWindow):
         connect_queued(self.bridge.job_updated, self._on_job_updated)
         connect_queued(self.bridge.progress_updated, self._on_progress)
         connect_queued(self.bridge.take_created, self._on_take_created)
+        connect_queued(self.bridge.lock_taken, self._update_status)
         svc.subscribe(self.bridge.on_project_change)
         self.runner = None
         if self._run_jobs:
@@ -419,11 +420,12 @@ class QtMainWindow(QMainWindow):
                 else JobRunner(svc)
             )
             runner.add_listener(self.bridge)
-            if runner.start():
-                self.runner = runner
-            else:
+            self.runner = runner
+            if not runner.start(wait_for_lock=True):
                 self.statusBar().showMessage(
-                    "Another Previz has this project open and runs its jobs", 8000
+                    "Another Previz process runs this project's jobs; the app takes the queue "
+                    "over when it finishes",
+                    8000,
                 )
         self.thumbs.clear()
         self.timeline.set_project_folder(svc.folder)
@@ -706,7 +708,11 @@ class QtMainWindow(QMainWindow):
         if self.svc is None:
             self.status_label.setText("")
             return
-        runner = "jobs run here" if self.runner is not None else "jobs run in another window"
+        runner = (
+            "jobs run here"
+            if self.runner is not None and self.runner.holds_lock
+            else "jobs run in another Previz process"
+        )
         self.status_label.setText(f"{self.svc.folder}  ·  {runner}")
 
     def set_sequence(self, seq_id: int) -> None:

@@ -31,6 +31,7 @@ class QtRunnerBridge(QObject, RunnerListener):
     progress_updated = Signal(object)  # JobProgress (with a small RGB preview now and then)
     take_created = Signal(object)  # TakeInfo
     project_changed = Signal(object)  # previz.services.project.Change
+    lock_taken = Signal()  # this app's runner took the queue over from another process
 
     def __init__(self, parent: QObject | None = None) -> None:
         QObject.__init__(self, parent)
@@ -58,6 +59,9 @@ class QtRunnerBridge(QObject, RunnerListener):
 
     def take_added(self, take: TakeInfo) -> None:
         self.take_created.emit(take)
+
+    def runner_lock_taken(self) -> None:
+        self.lock_taken.emit()
 
     # --- ProjectService.subscribe (any thread) ------------------------------------------------
 
