@@ -413,12 +413,7 @@ class _ShotlistImport:
         frames = self.duration(shot, seq, row, label)
         if frames is not None:
             fields["duration_frames"] = frames
-        if row.transition is not None:
-            (
-                fields["transition_kind"],
-                fields["transition_frames"],
-                fields["transition_color"],
-            ) = row.transition
+        fields.update(_transition_fields(row))
         values = self.validated(fields, seq.fps, label)
         changed = {k: v for k, v in values.items() if current[k] != v}
         if not changed:
@@ -444,12 +439,7 @@ class _ShotlistImport:
             "notes": row.notes,
             "scene": row.scene,
         }
-        if row.transition is not None:
-            (
-                fields["transition_kind"],
-                fields["transition_frames"],
-                fields["transition_color"],
-            ) = row.transition
+        fields.update(_transition_fields(row))
         values = self.validated(fields, seq.fps, label)
         if not values:
             return False
@@ -541,6 +531,14 @@ _CHANGE_NAMES = (
     ("transition_frames", "transition"),
     ("transition_color", "transition"),
 )
+
+
+def _transition_fields(row: ShotlistRow) -> dict[str, Any]:
+    """The shot fields a row's Transition cell sets (none when the cell is empty)."""
+    if row.transition is None:
+        return {}
+    kind, frames, color = row.transition
+    return {"transition_kind": kind, "transition_frames": frames, "transition_color": color}
 
 
 def _same_name(seq: _Seq, row: ShotlistRow) -> bool:

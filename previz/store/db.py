@@ -570,12 +570,11 @@ def _describe_pid(pid: int) -> str:
 
 
 @contextmanager
-def write(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error."""
+def _said_plainly(engine: Engine) -> Iterator[None]:
+    """Errors of the machine (read-only, disk full, a lock held too long) as one-line
+    :class:`ProjectError` messages; anything else passes through unchanged."""
     try:
-        with engine.connect().execution_options(begin="IMMEDIATE") as conn:
-            with conn.begin():
-                yield conn
+        yield
     except (sqlite3.Error, OSError, _DBAPIError) as exc:
         env = environment_error(exc, _folder(engine))
         if env is None:
@@ -584,17 +583,19 @@ def write(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error."""
+    with _said_plainly(engine), engine.connect().execution_options(begin="IMMEDIATE") as conn:
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
 def read(engine: Engine) -> Iterator[Connection]:
     """A consistent read snapshot."""
-    try:
-        with engine.connect() as conn:
-            with conn.begin():
-                yield conn
-    except (sqlite3.Error, OSError, _DBAPIError) as exc:
-        env = environment_error(exc, _folder(engine))
-        if env is None:
-            raise
-        raise env from None
+    with _said_plainly(engine), engine.connect() as conn:
+        with conn.begin():
+            yield conn
 
 
 def _folder(engine: Engine) -> Path | None:
