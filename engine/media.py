@@ -57,9 +57,14 @@ class ClipFiles:
     width: int
     height: int
     fps: Fraction
+    # The clip's sound, from an audio-video model (LTX-2): a lossless file (WAV/FLAC) as long as
+    # the video (±1 frame), at ``audio_rate`` samples a second; None for a silent clip.
+    audio: Path | None = None
+    audio_rate: int = 0
 
     def all_paths(self) -> list[Path]:
-        return [self.video, *self.head, *self.tail, self.thumbnail]
+        paths = [self.video, *self.head, *self.tail, self.thumbnail]
+        return paths + ([self.audio] if self.audio is not None else [])
 
     def source(self, out_dir: Path) -> ClipSource:
         """These files, written in ``out_dir``, as a source for the next request (extend...)."""
@@ -84,6 +89,8 @@ class ClipFiles:
             "width": self.width,
             "height": self.height,
             "fps": fps_str(self.fps),
+            "audio": str(self.audio) if self.audio is not None else None,
+            "audio_rate": self.audio_rate,
         }
 
 
