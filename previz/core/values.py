@@ -82,6 +82,32 @@ class SegmentInfo:
 
 
 @dataclass(frozen=True)
+class AudioSegmentInfo:
+    """Samples ``[start, end)`` at ``rate`` a second of a lossless audio file; ``path`` "" is
+    silence of that length (the silent part of a take that has sound elsewhere)."""
+
+    path: str  # relative to the project folder; "" = silence
+    start: int
+    end: int  # exclusive
+    rate: int  # samples a second
+    sha256: str = ""
+
+    @property
+    def samples(self) -> int:
+        return self.end - self.start
+
+    @property
+    def silent(self) -> bool:
+        return not self.path
+
+
+def audio_samples_for_frames(frames: int, rate: int, fps: Fraction) -> int:
+    """Samples at ``rate`` that ``frames`` video frames at ``fps`` last (rounded half up)."""
+    x = Fraction(frames) * rate / Fraction(fps)
+    return int(x + Fraction(1, 2))
+
+
+@dataclass(frozen=True)
 class TakeInfo:
     id: int
     uid: str
@@ -110,6 +136,12 @@ class TakeInfo:
     thumbnail: str | None = None
     head: tuple[str, ...] = ()
     tail: tuple[str, ...] = ()
+    # the take's sound, in order, covering exactly its frames; () = a silent take
+    audio: tuple[AudioSegmentInfo, ...] = ()
+
+    @property
+    def has_audio(self) -> bool:
+        return any(not a.silent for a in self.audio)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from previz.core.values import (
     MAX_SIZE,
     MAX_TEXT_CHARS,
     MIN_SIZE,
+    AudioSegmentInfo,
     ElementInfo,
     SegmentInfo,
     SequenceInfo,
@@ -49,6 +50,7 @@ from previz.store.project_store import ProjectStore, _aspect
 log = logging.getLogger(__name__)
 
 S, Q, T, E, G = schema.shots, schema.sequences, schema.takes, schema.elements, schema.segments
+A = schema.audio_segments  # a take's sound (path "" = silence, no file)
 
 SHOT_TEXT_FIELDS = ("prompt", "negative_prompt", "camera_notes", "notes", "dialogue", "scene")
 TRANSITIONS = ("cut", "dissolve", "fade_black", "dip_color")
@@ -853,6 +855,7 @@ class ProjectService:
         ids = [r["id"] for r in rows]
         parents: dict[int, list[int]] = {}
         segs: dict[int, list[SegmentInfo]] = {}
+        sounds: dict[int, list[AudioSegmentInfo]] = {}
         if ids:
             P = schema.take_parents
             for r in conn.execute(select(P.c.take_id, P.c.parent_id).where(P.c.take_id.in_(ids))):
@@ -863,6 +866,12 @@ class ProjectService:
                 .order_by(G.c.take_id, G.c.ordinal)
             ):
                 segs.setdefault(r[0], []).append(SegmentInfo(r[1], r[2], r[3], r[4]))
+            for r in conn.execute(
+                select(A.c.take_id, A.c.path, A.c.start, A.c.end, A.c.rate, A.c.sha256)
+                .where(A.c.take_id.in_(ids))
+                .order_by(A.c.take_id, A.c.ordinal)
+            ):
+                sounds.setdefault(r[0], []).append(AudioSegmentInfo(*r[1:]))
         return [
             TakeInfo(
                 id=r["id"],
@@ -892,6 +901,7 @@ class ProjectService:
                 thumbnail=r["thumbnail"],
                 head=tuple(json.loads(r["head"] or "[]")),
                 tail=tuple(json.loads(r["tail"] or "[]")),
+                audio=tuple(sounds.get(r["id"], ())),
             )
             for r in rows
         ]
@@ -1067,7 +1077,11 @@ class ProjectService:
                 select(G.c.path)
                 .join(T, T.c.id == G.c.take_id)
                 .where(T.c.deleted_at.is_(None))
-                .distinct()
+                .union(
+                    select(A.c.path)
+                    .join(T, T.c.id == A.c.take_id)
+                    .where(T.c.deleted_at.is_(None), A.c.path != "")
+                )
             )
             for (path,) in rows:
                 try:
@@ -1083,6 +1097,9 @@ class ProjectService:
         refs: set[str] = set()
         for (path,) in conn.execute(select(G.c.path).join(T, T.c.id == G.c.take_id).where(where)):
             refs.add(path)
+        for (path,) in conn.execute(select(A.c.path).join(T, T.c.id == A.c.take_id).where(where)):
+            if path:
+                refs.add(path)
         for thumb, head, tail in conn.execute(
             select(T.c.thumbnail, T.c.head, T.c.tail).where(where)
         ):
@@ -1111,6 +1128,9 @@ class ProjectService:
             for tid in dead:
                 for (path,) in conn.execute(select(G.c.path).where(G.c.take_id == tid)):
                     dead_paths.add(path)
+                for (path,) in conn.execute(select(A.c.path).where(A.c.take_id == tid)):
+                    if path:
+                        dead_paths.add(path)
                 row = conn.execute(
                     select(T.c.thumbnail, T.c.head, T.c.tail).where(T.c.id == tid)
                 ).one()

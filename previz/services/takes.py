@@ -1,7 +1,8 @@
 """Recording a finished take: move its files into the project, then commit its row.
 
-The worker wrote the clip into a scratch folder; here the folder is checked, renamed into
-``media/takes/<uid>/`` and only then is the take row (recipe, parents, segments) committed.
+The worker wrote the clip (and its sound, for an audio-video model or imported footage) into a
+scratch folder; here the folder is checked, renamed into ``media/takes/<uid>/`` and only then is
+the take row (recipe, parents, segments, audio segments) committed.
 A crash in between leaves an unreferenced folder for the sweep, never a row without its file.
 Generation never changes or deletes an existing take; it is not part of the undo history.
 """
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from previz.core.errors import InvalidInput
-from previz.core.values import SegmentInfo, TakeInfo
+from previz.core.values import AudioSegmentInfo, SegmentInfo, TakeInfo
 from previz.store import db, schema
 from previz.store.folder import TAKES, install_dir, new_uid, sha256_file
 
@@ -45,6 +46,9 @@ class NewTake:
     parents: tuple[tuple[int, str], ...] = ()  # (take id, role: source | a | b)
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The take's sound in order (reused audio segments of a parent, the new clip's audio file
+    # as a NEW path, silence as path ""), covering exactly its frames; () = a silent take.
+    audio: tuple[AudioSegmentInfo, ...] = ()
 
 
 def install_take(
@@ -62,16 +66,19 @@ def install_take(
     for seg in new.segments:
         if seg.end <= seg.start:
             raise InvalidInput(f"segment {seg.path} has no frames")
+    if any(a.path.startswith(NEW) for a in new.audio) and scratch is None:
+        raise InvalidInput("a new clip's sound needs its scratch folder")
+    frame_count = sum(s.end - s.start for s in new.segments)
+    _check_audio_covers(new.audio, frame_count, new.fps)
     hashes: dict[str, str] = {}
     if scratch is not None:
-        for seg in new.segments:
+        for seg in (*new.segments, *new.audio):
             if seg.path.startswith(NEW):
                 f = scratch / seg.path[len(NEW) :]
                 if not f.is_file() or f.stat().st_size == 0:
                     raise InvalidInput(f"the generated clip {f.name} is missing or empty")
                 hashes[seg.path] = sha256_file(f)
         install_dir(svc.folder, scratch, dest_rel)
-    frame_count = sum(s.end - s.start for s in new.segments)
     with svc._lock, db.write(svc.engine) as conn:
         shot = conn.execute(
             select(schema.shots.c.next_take_number).where(schema.shots.c.id == shot_id)
@@ -115,6 +122,18 @@ def install_take(
                     sha256=hashes.get(seg.path, seg.sha256),
                 )
             )
+        for i, snd in enumerate(new.audio):
+            conn.execute(
+                insert(schema.audio_segments).values(
+                    take_id=take_id,
+                    ordinal=i,
+                    path=stored(snd.path) if snd.path else "",
+                    start=snd.start,
+                    end=snd.end,
+                    rate=snd.rate,
+                    sha256=hashes.get(snd.path, snd.sha256),
+                )
+            )
         for parent_id, role in new.parents:
             conn.execute(
                 insert(schema.take_parents).values(take_id=take_id, parent_id=parent_id, role=role)
@@ -127,3 +146,18 @@ def install_take(
 
     svc._notify(Change(f"New take {number}", "takes"))
     return svc.take_by_id(int(take_id))
+
+
+def _check_audio_covers(audio: tuple[AudioSegmentInfo, ...], frames: int, fps: Fraction) -> None:
+    """A take's sound must last as long as its frames (within one frame), else it drifts."""
+    if not audio:
+        return
+    for snd in audio:
+        if snd.rate <= 0 or snd.end <= snd.start or snd.start < 0:
+            raise InvalidInput(f"the sound {snd.path or '(silence)'} has no samples")
+    seconds = sum(Fraction(a.samples, a.rate) for a in audio)
+    if abs(seconds - Fraction(frames) / Fraction(fps)) > 1 / Fraction(fps):
+        raise InvalidInput(
+            f"the take's sound lasts {float(seconds):.3f} s but its {frames} frames last "
+            f"{float(frames / Fraction(fps)):.3f} s; the clip and its sound do not match"
+        )

@@ -42,7 +42,14 @@ BACKUPS_KEPT = 5
 BACKUP_EVERY = _dt.timedelta(minutes=10)
 BUSY_TIMEOUT_MS = 60_000  # default; PREVIZ_BUSY_TIMEOUT_MS overrides it
 BUSY_TIMEOUT_ENV = "PREVIZ_BUSY_TIMEOUT_MS"
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")  # in order; SCHEMA_HEAD is the last
+KNOWN_REVISIONS = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+)  # in order; SCHEMA_HEAD is the last
 
 
 def utcnow() -> str:

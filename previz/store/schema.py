@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 
 metadata = MetaData()
 
@@ -153,6 +153,23 @@ segments = Table(
     UniqueConstraint("take_id", "ordinal", name="uq_segment_ordinal"),
 )
 Index("ix_segments_take", segments.c.take_id)
+
+# 0006: a take's sound, the same idea as its segments: samples [start, end) at ``rate`` of
+# ``path`` ("" = silence of that length); a take with no rows is silent.
+audio_segments = Table(
+    "audio_segments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("take_id", Integer, ForeignKey("takes.id"), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("rate", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False, server_default=""),
+    UniqueConstraint("take_id", "ordinal", name="uq_audio_segment_ordinal"),
+)
+Index("ix_audio_segments_take", audio_segments.c.take_id)
 
 elements = Table(
     "elements",

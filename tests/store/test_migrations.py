@@ -165,7 +165,9 @@ def test_a_0003_project_upgrades_to_0004_and_its_shots_use_the_default_engine(
     assert any("before-upgrade-0003" in p.name for p in db.backups(folder))
 
 
-def test_a_0004_project_upgrades_to_0005_its_jobs_ran_locally_and_dips_are_white(tmp_path: Path) -> None:
+def test_a_0004_project_upgrades_to_0005_its_jobs_ran_locally_and_dips_are_white(
+    tmp_path: Path,
+) -> None:
     """0005 adds jobs.runs_on (every job a project already had ran on the local worker) and
     shots.transition_color."""
     folder = tmp_path / "Queued.previz"
@@ -185,7 +187,7 @@ def test_a_0004_project_upgrades_to_0005_its_jobs_ran_locally_and_dips_are_white
         """,
     )
     with ProjectService.open(folder) as svc:
-        assert svc.info()["schema"] == SCHEMA_HEAD == "0005"
+        assert svc.info()["schema"] == SCHEMA_HEAD
         with svc.engine.connect() as conn:
             row = conn.exec_driver_sql("SELECT status, runs_on FROM jobs").one()
         assert tuple(row) == ("done", "local")
@@ -195,3 +197,52 @@ def test_a_0004_project_upgrades_to_0005_its_jobs_ran_locally_and_dips_are_white
         svc.edit_shot(shot.id, transition_kind="dip_color", transition_color="ff8000")
         assert svc.shots()[0].transition_color == "#FF8000"
     assert any("before-upgrade-0004" in p.name for p in db.backups(folder))
+
+
+def test_a_0005_project_upgrades_to_0006_keeps_everything_and_its_takes_are_silent(
+    tmp_path: Path,
+) -> None:
+    """0006 adds audio_segments (a take's sound); every take an older Previz made is silent."""
+    folder = tmp_path / "Silent.previz"
+    _old_project(
+        folder,
+        "0005",
+        """
+        INSERT INTO project (id, uid, name, created_at, app_version, settings)
+            VALUES (1, 'u5', 'Silent Film', '2026-05-01T00:00:00Z', '0.0.5', '{}');
+        INSERT INTO sequences (id, name, position, scene, fps_num, fps_den, width, height,
+            aspect, drop_frame, created_at) VALUES
+            (1, 'Main', 0, '', 24, 1, 1280, 720, '16:9', 0, '2026-05-01T00:00:00Z');
+        INSERT INTO shots (id, sequence_id, position, code, prompt, duration_frames, created_at,
+            transition_kind, transition_frames, transition_color) VALUES
+            (1, 1, 0, '0010', 'WIDE, the pier', 96, '2026-05-01T00:00:00Z',
+             'dip_color', 12, '#FF8000');
+        INSERT INTO takes (id, uid, shot_id, number, operation, engine, width, height, fps_num,
+            fps_den, frame_count, created_at) VALUES
+            (1, 't5', 1, 1, 'generate', 'animatic', 1280, 720, 24, 1, 96,
+             '2026-05-01T00:00:00Z');
+        INSERT INTO segments (take_id, ordinal, path, start, "end", sha256)
+            VALUES (1, 0, 'media/takes/t5/clip.mp4', 0, 96, 'x');
+        INSERT INTO jobs (id, kind, status, position, shot_id, payload, created_at, runs_on)
+            VALUES (1, 'generate', 'done', 1, 1, '{}', '2026-05-01T00:00:00Z', 'local');
+        UPDATE shots SET selected_take_id = 1, next_take_number = 2 WHERE id = 1;
+        """,
+    )
+    with ProjectService.open(folder) as svc:
+        assert svc.info()["schema"] == SCHEMA_HEAD == "0006"
+        shot = svc.shots()[0]
+        assert (shot.prompt, shot.transition_kind, shot.transition_color) == (
+            "WIDE, the pier",
+            "dip_color",
+            "#FF8000",
+        )
+        take = svc.takes("0010")[0]
+        assert take.frame_count == 96
+        assert [(s.path, s.start, s.end) for s in take.segments] == [
+            ("media/takes/t5/clip.mp4", 0, 96)
+        ]
+        assert take.audio == ()  # an old take has no sound
+        with svc.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT runs_on FROM jobs").scalar() == "local"
+            assert conn.exec_driver_sql("SELECT count(*) FROM audio_segments").scalar() == 0
+    assert any("before-upgrade-0005" in p.name for p in db.backups(folder))
