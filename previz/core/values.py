@@ -107,6 +107,45 @@ def audio_samples_for_frames(frames: int, rate: int, fps: Fraction) -> int:
     return int(x + Fraction(1, 2))
 
 
+def slice_audio(
+    audio: tuple[AudioSegmentInfo, ...], fps: Fraction, f0: int, f1: int
+) -> tuple[AudioSegmentInfo, ...]:
+    """The audio segments under take frames ``[f0, f1)`` (the sound of reused frames)."""
+    out: list[AudioSegmentInfo] = []
+    at = Fraction(0)  # seconds from the take's start to this segment
+    lo, hi = Fraction(f0) / Fraction(fps), Fraction(f1) / Fraction(fps)
+    for a in audio:
+        end = at + Fraction(a.samples, a.rate)
+        s0, s1 = max(lo, at), min(hi, end)
+        if s0 < s1:
+            i0 = a.start + int((s0 - at) * a.rate + Fraction(1, 2))
+            i1 = a.start + int((s1 - at) * a.rate + Fraction(1, 2))
+            if i1 > i0:
+                out.append(AudioSegmentInfo(a.path, i0, i1, a.rate, a.sha256))
+        at = end
+    return tuple(out)
+
+
+def join_audio(
+    parts: list[tuple[int, tuple[AudioSegmentInfo, ...]]], fps: Fraction
+) -> tuple[AudioSegmentInfo, ...]:
+    """The sound of a take made of ``parts`` (frames, their sound) in order: a silent part
+    gets silence of its length when another part has sound, so sound stays in step with
+    frames; all silent gives () (a silent take)."""
+    rates = [segs[0].rate for _, segs in parts if segs]
+    if not rates:
+        return ()
+    out: list[AudioSegmentInfo] = []
+    for frames, segs in parts:
+        if segs:
+            out.extend(segs)
+        elif frames > 0:
+            out.append(
+                AudioSegmentInfo("", 0, audio_samples_for_frames(frames, rates[0], fps), rates[0])
+            )
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class TakeInfo:
     id: int

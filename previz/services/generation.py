@@ -22,7 +22,16 @@ from typing import Any
 
 from previz.core.errors import InvalidInput, PrevizError
 from previz.core.time import format_rate
-from previz.core.values import JobInfo, SegmentInfo, ShotInfo, TakeInfo
+from previz.core.values import (
+    AudioSegmentInfo,
+    JobInfo,
+    SegmentInfo,
+    ShotInfo,
+    TakeInfo,
+    audio_samples_for_frames,
+    join_audio,
+    slice_audio,
+)
 from previz.services.jobs import JobQueue
 from previz.services.project import ProjectService
 from previz.services.settings import AppSettings
@@ -694,16 +703,20 @@ class Generation:
         reuse = p.get("reuse")
         if p.get("rerender_of"):
             parents = ((p["rerender_of"], "draft"),)
+        sound: list[tuple[int, tuple[AudioSegmentInfo, ...]]] = []
         if reuse:
             parent = self.svc.take_by_id(reuse["take_id"])
             parents = ((parent.id, "source"),)
             segments += parent.segments[: reuse["from"]]
+            kept = sum(s.end - s.start for s in segments)
+            sound.append((kept, slice_audio(parent.audio, parent.fps, 0, kept)))
             if reuse["from"] > 0:
                 head, thumb = parent.head, parent.thumbnail
         recipes = []
         for k, files, result in made:
             d = f"w{k:02d}/"
             segments.append(SegmentInfo(NEW + d + str(files.video), 0, int(files.num_frames), ""))
+            sound.append((int(files.num_frames), made_audio(files, NEW + d)))
             if not head:
                 head = tuple(NEW + d + str(x) for x in files.head)
                 thumb = NEW + d + str(files.thumbnail)
@@ -749,6 +762,7 @@ class Generation:
             tail=tail,
             thumbnail=thumb,
             parents=parents,
+            audio=join_audio(sound, Fraction(last.fps)),
         )
 
     def new_take(self, p: dict[str, Any], files: Any, result: Any) -> NewTake:
@@ -759,19 +773,26 @@ class Generation:
         thumb = NEW + str(files.thumbnail)
         parents: tuple[tuple[int, str], ...] = ()
         segments: tuple[SegmentInfo, ...] = (made,)
+        # the take's sound follows its frames: a parent's reused frames bring their sound
+        new_sound = (made.frames, made_audio(files, NEW))
+        sound = [new_sound]
         op = p["op"]
         if op in ("extend", "remix") or (op == "loop" and p.get("source")):
             parent = self.svc.take_by_id(p["source"]["take_id"])
             parents = ((parent.id, "source"),)
+            old_sound = (parent.frame_count, parent.audio)
             if op == "extend" and p["direction"] == "forward":
                 segments = (*parent.segments, made)
                 head, thumb = parent.head, parent.thumbnail or thumb
+                sound = [old_sound, new_sound]
             elif op == "extend":
                 segments = (made, *parent.segments)
                 tail = parent.tail
+                sound = [new_sound, old_sound]
             elif op == "loop":
                 segments = (*parent.segments, made)  # the take plus its closing frames
                 head, thumb = parent.head, parent.thumbnail or thumb
+                sound = [old_sound, new_sound]
         elif op == "bridge":
             parents = ((p["source"]["take_id"], "a"), (p["source_b"]["take_id"], "b"))
         if p.get("rerender_of"):
@@ -803,7 +824,18 @@ class Generation:
             tail=tail,
             thumbnail=thumb,
             parents=parents,
+            audio=join_audio(sound, Fraction(result.fps)),
         )
+
+
+def made_audio(files: Any, prefix: str) -> tuple[AudioSegmentInfo, ...]:
+    """The new clip's sound (an audio-video model's file beside it), as long as its frames."""
+    path = getattr(files, "audio", None)
+    rate = int(getattr(files, "audio_rate", 0) or 0)
+    if path is None or rate <= 0:
+        return ()
+    n = audio_samples_for_frames(int(files.num_frames), rate, Fraction(files.fps))
+    return (AudioSegmentInfo(prefix + str(path), 0, n, rate),)
 
 
 def apply_engine_environment() -> None:

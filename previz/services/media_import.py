@@ -2,7 +2,10 @@
 
 A video is decoded with PyAV and conformed by exact frame mapping to the sequence rate (output
 frame i shows source frame floor(i * src_fps / seq_fps)) and fitted into the sequence frame
-(letterbox/pillarbox); a still is held for the shot's planned duration. Either way the take gets
+(letterbox/pillarbox); a still is held for the shot's planned duration. The footage's sound (its
+first audio track) is kept: decoded to a lossless 48 kHz WAV beside the clip, in step with the
+picture and exactly as long as the take's frames, so it follows the take through extend, trim
+and export. Either way the take gets
 the same files a generated take has (H.264 clip, lossless head/tail, thumbnail), so it can be
 extended, bridged and exported like any other.
 
@@ -14,6 +17,7 @@ and it must decode completely, so a damaged file is refused before it is copied 
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from fractions import Fraction
@@ -23,11 +27,14 @@ import numpy as np
 
 from previz.core.errors import InvalidInput
 from previz.core.time import check_duration
-from previz.core.values import SegmentInfo, TakeInfo
+from previz.core.values import AudioSegmentInfo, SegmentInfo, TakeInfo, audio_samples_for_frames
 from previz.services.project import ProjectService
 from previz.services.takes import NEW, NewTake, install_take
 from previz.store.folder import JOBS_TMP, is_database_file, new_uid, safe_subdir
 
+AUDIO_RATE = 48000  # an imported take's sound
+AUDIO_FILE = "audio.wav"
+log = logging.getLogger(__name__)
 STILL_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
@@ -165,6 +172,11 @@ def import_take(svc: ProjectService, shot: int | str, path: str | Path) -> TakeI
             if writer.count == 0:
                 raise InvalidInput(f"{src} has no frames")
         files = writer.close()
+        sound: tuple[AudioSegmentInfo, ...] = ()
+        if not still:
+            total = audio_samples_for_frames(files.num_frames, AUDIO_RATE, seq.fps)
+            if _import_sound(src, scratch / AUDIO_FILE, total):
+                sound = (AudioSegmentInfo(NEW + AUDIO_FILE, 0, total, AUDIO_RATE),)
     except BaseException as exc:
         writer.abort()
         shutil.rmtree(scratch, ignore_errors=True)
@@ -186,11 +198,66 @@ def import_take(svc: ProjectService, shot: int | str, path: str | Path) -> TakeI
             "operation": "import",
             "source_file": src.name,
             "kind": "still" if still else "video",
+            "audio": bool(sound),
         },
         segments=(SegmentInfo(NEW + str(files.video), 0, files.num_frames, ""),),
         head=tuple(NEW + str(p) for p in files.head),
         tail=tuple(NEW + str(p) for p in files.tail),
         thumbnail=NEW + str(files.thumbnail),
         notes=f"imported from {src.name}",
+        audio=sound,
     )
     return install_take(svc, info.id, scratch, new)
+
+
+def _import_sound(src: Path, dest: Path, total: int) -> bool:
+    """Decode ``src``'s first audio track to a 16-bit WAV of exactly ``total`` samples at
+    `AUDIO_RATE` (cut or padded with silence), aligned with its picture; False if it has none."""
+    import av
+
+    from previz.export.audio import WavWriter
+
+    with av.open(str(src)) as container:
+        if not container.streams.audio or total <= 0:
+            return False
+        stream = container.streams.audio[0]
+        channels = 1 if (stream.codec_context.channels or 2) == 1 else 2
+        layout = "mono" if channels == 1 else "stereo"
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=AUDIO_RATE)
+        video = container.streams.video[0] if container.streams.video else None
+        v0 = (
+            Fraction(video.start_time) * video.time_base
+            if video is not None and video.start_time is not None and video.time_base
+            else Fraction(0)
+        )
+        wav = WavWriter(dest, AUDIO_RATE, channels, total)
+        drop = 0  # samples before the picture's first frame
+        started = False
+        try:
+            for frame in container.decode(stream):
+                if not started:
+                    started = True
+                    if frame.pts is not None and frame.time_base is not None:
+                        lead = Fraction(frame.pts) * frame.time_base - v0
+                        if lead > 0:
+                            wav.skip(int(lead * AUDIO_RATE))
+                        else:
+                            drop = int(-lead * AUDIO_RATE)
+                frame.pts = None
+                for out in resampler.resample(frame):
+                    arr = out.to_ndarray().reshape(channels, -1)
+                    if drop:
+                        cut = min(drop, arr.shape[1])
+                        arr, drop = arr[:, cut:], drop - cut
+                    wav.write(arr)
+                if wav.written >= total:
+                    break
+            for out in resampler.resample(None):
+                wav.write(out.to_ndarray().reshape(channels, -1))
+        except av.error.FFmpegError as exc:
+            log.warning("the sound of %s stops early (%s); the rest is silent", src.name, exc)
+        finally:
+            wav.close()
+    if not started:
+        dest.unlink(missing_ok=True)
+    return started
