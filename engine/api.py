@@ -268,6 +268,9 @@ class GenerationRequest:
     # Reference images of the elements the prompt mentions (a character's drawing), for engines
     # that condition on them for consistency (Wan VACE); others ignore them.
     reference_images: tuple[Path, ...] = ()
+    # The shot's spoken lines ("CAPTAIN: Last boat's gone."), for engines that make sound
+    # (LTX-2 voices them from the prompt); others ignore them.
+    dialogue: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fps", _as_fraction(self.fps))

@@ -75,8 +75,14 @@ SUPPORTED_PIPELINES: Mapping[str, str] = {
     "SkyReelsV2DiffusionForcingPipeline": "skyreels",
     "SkyReelsV2DiffusionForcingImageToVideoPipeline": "skyreels",
     "SkyReelsV2DiffusionForcingVideoToVideoPipeline": "skyreels",
+    "LTX2Pipeline": "ltx2",
+    "LTX2ConditionPipeline": "ltx2",
+    "LTX2ImageToVideoPipeline": "ltx2",
 }
 ALLOWED_LIBRARIES = frozenset({"diffusers", "transformers"})
+# diffusers' own pipeline modules that ship model components (LTX-2's text connectors and
+# vocoder are listed as ["ltx2", ...]): code inside diffusers, not from the model folder.
+DIFFUSERS_PIPELINE_MODULES = frozenset({"ltx2"})
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".so", ".pyd")
 # Components whose class name contains one of these hold no weights.
@@ -226,7 +232,7 @@ def _check_index(index: Mapping[str, Any], where: str) -> tuple[str, dict[str, t
         library, cls_name = value
         if library is None and cls_name is None:
             continue  # an optional component this model does not have
-        if library not in ALLOWED_LIBRARIES:
+        if library not in ALLOWED_LIBRARIES | DIFFUSERS_PIPELINE_MODULES:
             raise UnsafeModel(
                 f"{where}: component {name!r} comes from {library!r}, i.e. code outside diffusers "
                 "and transformers; Previz never runs code from a model folder"

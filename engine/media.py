@@ -27,6 +27,7 @@ __all__ = [
     "ClipFiles",
     "ClipWriter",
     "MAX_IMAGE_PIXELS",
+    "audio_sink",
     "check_image_size",
     "load_png_frames",
     "probe",
@@ -39,6 +40,7 @@ VIDEO_NAME = "clip.mp4"
 HEAD_DIR = "head"
 TAIL_DIR = "tail"
 THUMB_NAME = "thumb.jpg"
+AUDIO_NAME = "audio.wav"
 # Lossless frames kept at each end of a take. 9 = 8k+1: a model whose VAE packs 8 frames into
 # one latent (LTX-Video) can condition an extension on a whole latent of motion plus the last
 # frame, not on one still; 4x models (Wan, SkyReels-V2) take all 9 (4k+1) too.
@@ -153,6 +155,8 @@ class ClipWriter:
         self._thumb_index = (expected_frames // 2) if expected_frames else 0
         self._pool: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
+        self._audio: Path | None = None
+        self._audio_rate = 0
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         (self.out_dir / HEAD_DIR).mkdir(exist_ok=True)
@@ -223,6 +227,31 @@ class ClipWriter:
         if self.count == self._thumb_index or self._thumb is None:
             self._thumb = self._small(frame)
         self.count += 1
+
+    def write_audio(self, samples: np.ndarray, rate: int) -> None:
+        """Write the clip's sound as ``audio.wav`` (16-bit PCM, lossless): `samples` are
+        (channels, n) floats in [-1, 1] (or (n,) for mono) at `rate` samples a second."""
+        import wave
+
+        if self._closed:
+            raise EngineError("ClipWriter is closed")
+        data = np.asarray(samples, dtype=np.float32)
+        if data.ndim == 1:
+            data = data[None]
+        if data.ndim != 2 or not 1 <= data.shape[0] <= 8 or int(rate) <= 0:
+            raise EngineError(f"audio of shape {data.shape} at {rate} Hz is not a sound track")
+        pcm = (np.clip(data, -1.0, 1.0) * 32767.0).round().astype("<i2")
+        path = self.out_dir / AUDIO_NAME
+        self._created.append(path)
+        with open(path, "wb") as fh:
+            with wave.open(fh, "wb") as w:
+                w.setnchannels(int(data.shape[0]))
+                w.setsampwidth(2)
+                w.setframerate(int(rate))
+                w.writeframes(np.ascontiguousarray(pcm.T).tobytes())
+            fh.flush()
+            os.fsync(fh.fileno())
+        self._audio, self._audio_rate = Path(AUDIO_NAME), int(rate)
 
     def _png(self, path: Path, frame: np.ndarray) -> None:
         """Write a PNG on the writer's own thread (PNG encoding releases the GIL)."""
@@ -300,6 +329,8 @@ class ClipWriter:
             width=self.width,
             height=self.height,
             fps=self.fps,
+            audio=self._audio,
+            audio_rate=self._audio_rate,
         )
         return self._files
 
@@ -327,6 +358,19 @@ class ClipWriter:
             self.close()
         else:
             self.abort()
+
+
+def audio_sink(sink: Any, depth: int = 8) -> Any:
+    """The sink under `sink` that keeps sound (has ``write_audio``), looking through the
+    wrappers a job puts around its `ClipWriter` (each keeps the one it wraps as ``.sink``);
+    None when the output keeps no audio."""
+    for _ in range(depth):
+        if sink is None:
+            return None
+        if callable(getattr(sink, "write_audio", None)):
+            return sink
+        sink = getattr(sink, "sink", None)
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ _ADAPTERS = {
     "ltx": "engine.backends.diffusers.ltx:LTXAdapter",
     "wan": "engine.backends.diffusers.wan:WanAdapter",
     "skyreels": "engine.backends.diffusers.skyreels:SkyReelsAdapter",
+    "ltx2": "engine.backends.diffusers.ltx2:LTX2Adapter",
 }
 
 

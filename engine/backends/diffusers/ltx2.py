@@ -1,0 +1,443 @@
+"""LTX-2 (Lightricks' audio-video model) through diffusers' `LTX2ConditionPipeline`: picture AND sound.
+
+One call denoises the video latents and the audio latents together; the adapter decodes the
+video with the video VAE (streamed into the sink as usual) and the audio with the audio VAE and
+the vocoder, and hands the sound to the sink's ``write_audio`` (a `ClipWriter` writes it as a
+lossless WAV beside the clip, `ClipFiles.audio`). The sound is cut to exactly the frames the take
+keeps: an extension's sound starts where its new frames start.
+
+Operations (all one `LTX2ConditionPipeline` call, conditions pinned in time as with LTX-Video):
+
+- text to video: no conditions;
+- image to video and keyframes: each still at its frame;
+- extend forward / backward: the source take's lossless tail at the start of the window (or its
+  head at the end); only the new frames (and their sound) are output;
+- bridge: A's tail at the start, B's head at the end.
+
+Remix, loop and one-call long shots are not offered (not implemented for this family).
+
+Dialogue: the shot's spoken lines (``request.dialogue``) go into the prompt the way LTX-2's
+prompting guide writes speech: who speaks, then the line in quotation marks
+(``The captain says: "Last boat's gone."``), so the model voices them.
+
+Camera-control LoRAs (Lightricks' dolly in/out/left/right, jib up/down, static): when the prompt
+asks for one of those moves and the LoRA is installed, it is applied for that take. Installed
+means a ``.safetensors`` named after the move (``dolly-in``, ``jib_up``…) in ``loras/`` or
+``camera_loras/`` inside the model folder, or a path in ``request.options["camera_loras"]``
+(``{"dolly_in": "/path/lora.safetensors"}``). Loading a LoRA needs the ``peft`` package.
+
+The two-stage path (latent upsampler) is not wired in: a take is made at the requested size in
+one stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.api import (
+    Bridge,
+    Extend,
+    GenerationRequest,
+    ImageToVideo,
+    TextToVideo,
+)
+from engine.backends.diffusers.common import (
+    Adapter,
+    LoadedModel,
+    RunContext,
+    Window,
+    pretrained_kwargs,
+)
+
+__all__ = ["CAMERA_LORAS", "LTX2Adapter", "camera_lora_for", "dialogue_prompt"]
+
+log = logging.getLogger(__name__)
+
+PIPELINE = "LTX2ConditionPipeline"
+PROMPT_TOKENS = 1024  # the pipeline's default max_sequence_length
+# Lightricks' camera-control LoRAs for LTX-2, by the move they make.
+CAMERA_LORAS = (
+    "dolly_in",
+    "dolly_out",
+    "dolly_left",
+    "dolly_right",
+    "jib_up",
+    "jib_down",
+    "static",
+)
+_LORA_DIRS = ("loras", "camera_loras", "loras/camera")
+_SPEAKER = re.compile(r"^\s*([^:\n]{1,40}?)\s*(\([^)]*\))?\s*:\s*(.+)$")
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers (no torch)
+
+
+def dialogue_prompt(prompt: str, dialogue: str) -> str:
+    """`prompt` with the shot's spoken lines added as LTX-2's prompt guide writes speech.
+
+    ``CAPTAIN: Last boat's gone.`` becomes ``The captain says: "Last boat's gone."``; a line
+    with no speaker becomes ``A voice says: "..."``. One sentence per line of dialogue."""
+    sentences = []
+    for raw in (dialogue or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        m = _SPEAKER.match(line)
+        if m:
+            who, said = m.group(1).strip(), m.group(3).strip()
+            speaker = who.lower() if who.isupper() else who
+            if speaker[:1].islower() or who.isupper():
+                speaker = f"The {speaker}" if not speaker[:1].isupper() else speaker
+        else:
+            speaker, said = "A voice", line
+        said = said.strip().strip('"\u201c\u201d').strip()
+        if said:
+            sentences.append(f'{speaker} says: "{said}"')
+    if not sentences:
+        return prompt
+    text = prompt.rstrip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return " ".join([text, *sentences]).strip()
+
+
+def camera_move_of(prompt: str) -> str | None:
+    """The camera-control LoRA the prompt's camera move asks for (one of `CAMERA_LORAS`)."""
+    from engine.backends.animatic.grammar import parse_prompt
+
+    spec = parse_prompt(prompt)
+    for mv in spec.moves:
+        if mv.kind == "dolly" and mv.direction in ("in", "out"):
+            return f"dolly_{mv.direction}"
+        if mv.kind == "truck" and mv.direction in ("left", "right"):
+            return f"dolly_{mv.direction}"
+        if mv.kind == "crane" and mv.direction in ("up", "down"):
+            return f"jib_{mv.direction}"
+    if spec.static and not spec.moves:
+        return "static"
+    return None
+
+
+def _lora_key(name: str) -> str:
+    return re.sub(r"[^a-z]+", "_", name.lower())
+
+
+def installed_camera_loras(folder: Path, configured: Mapping[str, Any] | None) -> dict[str, Path]:
+    """Move -> LoRA file: paths from settings first, then files named after a move in the
+    model folder's ``loras/`` (or ``camera_loras/``)."""
+    found: dict[str, Path] = {}
+    for key, value in (configured or {}).items():
+        move = _lora_key(str(key))
+        if move in CAMERA_LORAS and value and Path(value).is_file():
+            found[move] = Path(value)
+    for sub in _LORA_DIRS:
+        d = Path(folder) / sub
+        if not d.is_dir():
+            continue
+        for f in sorted(d.glob("*.safetensors")):
+            key = _lora_key(f.stem)
+            for move in CAMERA_LORAS:
+                if move in key and move not in found:
+                    found[move] = f
+    return found
+
+
+def camera_lora_for(
+    prompt: str, folder: Path, configured: Mapping[str, Any] | None
+) -> tuple[str | None, Path | None]:
+    """(the move the prompt asks for, its installed LoRA file or None)."""
+    move = camera_move_of(prompt)
+    if move is None:
+        return None, None
+    return move, installed_camera_loras(folder, configured).get(move)
+
+
+def fit_audio(samples: np.ndarray, rate: int, start_s: float, frames: int, fps: Any) -> np.ndarray:
+    """The stretch of `samples` (channels, n) that plays with the kept frames: from `start_s`
+    for ``frames / fps`` seconds, padded with silence where the vocoder stopped short."""
+    start = max(0, round(start_s * rate))
+    want = round(frames * rate / float(fps))
+    out = samples[:, start : start + want]
+    if out.shape[1] < want:
+        pad = np.zeros((samples.shape[0], want - out.shape[1]), dtype=samples.dtype)
+        out = np.concatenate([out, pad], axis=1)
+    return np.ascontiguousarray(out)
+
+
+# --------------------------------------------------------------------------------------------
+# The adapter
+
+
+class LTX2Adapter(Adapter):
+    family = "ltx2"
+    default_steps = 40
+    default_guidance = 4.0
+    cfg_batched = False
+
+    # -- facts from the configs ----------------------------------------------------------------
+    @property
+    def variant(self) -> str:
+        return "distilled" if self.distilled else "dev"
+
+    @property
+    def spatial(self) -> int:
+        cfg = self._vae
+        if cfg.get("spatial_compression_ratio"):
+            return int(cfg["spatial_compression_ratio"])
+        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, True))
+        return int(cfg.get("patch_size", 4)) * 2 ** sum(bool(s) for s in scaling)
+
+    @property
+    def temporal(self) -> int:
+        cfg = self._vae
+        if cfg.get("temporal_compression_ratio"):
+            return int(cfg["temporal_compression_ratio"])
+        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, True))
+        return int(cfg.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in scaling)
+
+    @property
+    def size_multiple(self) -> int:
+        patch = int(self._transformer.get("patch_size", 1))
+        return math.lcm(32, self.spatial * patch)
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self._vae.get("latent_channels", 128))
+
+    def operations(self) -> frozenset[str]:
+        return frozenset({"text_to_video", "image_to_video", "extend", "bridge"})
+
+    def defaults(self) -> tuple[int, float]:
+        if self.distilled and (self.entry is None or self.entry.default_steps is None):
+            return 8, 1.0
+        return super().defaults()
+
+    def overlap(self, available: int) -> int:
+        """The longest ``8k+1`` run of the available head/tail frames (a video condition)."""
+        if available < 1:
+            return 0
+        return (available - 1) // self.temporal * self.temporal + 1
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, dtype: Any) -> Any:
+        from diffusers import LTX2ConditionPipeline
+
+        pipe = LTX2ConditionPipeline.from_pretrained(
+            str(self.folder.path), **pretrained_kwargs(dtype)
+        )
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def encode_for_preview(self, loaded: LoadedModel) -> Any:
+        pipe = loaded.pipe
+        vae = pipe.vae
+
+        def encode(images: Any) -> Any:
+            images = images.to(pipe._execution_device, vae.dtype)
+            lat = vae.encode(images).latent_dist.mode()
+            return pipe._normalize_latents(lat, vae.latents_mean, vae.latents_std)
+
+        return encode
+
+    def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
+        """`latents` are packed video tokens (B, S, C); the middle latent frame."""
+        from engine.backends.diffusers.preview import latent_preview
+
+        if geometry is None or latents is None or latents.dim() != 3:
+            return None
+        lf, lh, lw = geometry
+        per_frame = lh * lw
+        if latents.shape[1] < lf * per_frame or latents.shape[2] != self.latent_channels:
+            return None
+        main = latents[0, -lf * per_frame :]
+        f = lf // 2
+        block = main[f * per_frame : (f + 1) * per_frame]
+        chw = block.T.reshape(self.latent_channels, lh, lw)
+        return latent_preview(chw, loaded.projection)
+
+    # -- running ---------------------------------------------------------------------------------
+    def prompt_for(self, request: GenerationRequest) -> str:
+        return dialogue_prompt(request.prompt, getattr(request, "dialogue", ""))
+
+    def run(self, ctx: RunContext) -> dict[str, Any]:
+        from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
+
+        req = ctx.request
+        n = req.num_frames
+        conditions: list[Any] = []
+        described: list[dict[str, Any]] = []
+        if isinstance(req, TextToVideo):
+            window = Window(n, 0, n)
+        elif isinstance(req, ImageToVideo):
+            window = Window(n, 0, n)
+            for index, path in req.resolved_pins(n):
+                image = ctx.pil([ctx.pinned_image(path)])[0]
+                conditions.append(LTX2VideoCondition(frames=image, index=index, strength=1.0))
+                described.append({"what": f"image {path.name}", "frame_index": index, "frames": 1})
+        elif isinstance(req, Extend | Bridge):
+            pins, window = self.edge_plan(ctx, req)
+            for pin in pins:
+                frames = ctx.pil(pin.frames)
+                conditions.append(
+                    LTX2VideoCondition(
+                        frames=frames if len(frames) > 1 else frames[0],
+                        index=pin.index,
+                        strength=1.0,
+                    )
+                )
+                described.append(
+                    {"what": pin.label, "frame_index": pin.index, "frames": len(pin.frames)}
+                )
+        else:  # pragma: no cover - prepare() refuses other operations
+            raise TypeError(type(req).__name__)
+        prompt = self.prompt_for(req)
+        move, lora = camera_lora_for(
+            req.prompt, self.folder.path, req.options.get("camera_loras") or None
+        )
+        applied = self._apply_lora(ctx, move, lora)
+        try:
+            video_latents, audio_latents = self._denoise(ctx, conditions, window.length, prompt)
+        finally:
+            if applied:
+                ctx.loaded.pipe.unload_lora_weights()
+        video = self._decode(ctx, video_latents)
+        audio, rate = self._decode_audio(ctx, audio_latents)
+        ctx.write(video, window)
+        kept = window.keep_end - window.keep_start
+        clip_audio = fit_audio(audio, rate, window.keep_start / float(req.fps), kept, req.fps)
+        made_s = audio.shape[1] / rate
+        self._write_audio(ctx, clip_audio, rate)
+        extras: dict[str, Any] = {
+            "window": window.describe(),
+            "conditioning_frames": described,
+            "pipeline": PIPELINE,
+            "prompt_sent": prompt,
+            "audio": {
+                "sample_rate": rate,
+                "channels": int(clip_audio.shape[0]),
+                "samples": int(clip_audio.shape[1]),
+                "made_seconds": round(made_s, 4),
+            },
+        }
+        if move is not None:
+            extras["camera_lora"] = {
+                "move": move,
+                "path": str(lora) if lora is not None else None,
+                "applied": applied,
+            }
+        return extras
+
+    def _apply_lora(self, ctx: RunContext, move: str | None, lora: Path | None) -> bool:
+        if move is None:
+            return False
+        if lora is None:
+            ctx.notes.append(
+                f"the prompt asks for a {move.replace('_', ' ')} move; no camera-control LoRA "
+                "for it is installed (put one in the model folder's loras/), made without it"
+            )
+            return False
+        try:
+            import peft  # noqa: F401
+        except ImportError:
+            ctx.notes.append(
+                f"camera-control LoRA {lora.name} is installed but the peft package is not; "
+                "made without it (pip install peft)"
+            )
+            return False
+        ctx.loaded.pipe.load_lora_weights(str(lora), adapter_name=move)
+        ctx.notes.append(f"camera-control LoRA {lora.name} applied ({move.replace('_', ' ')})")
+        return True
+
+    def _denoise(
+        self, ctx: RunContext, conditions: list[Any], length: int, prompt: str
+    ) -> tuple[Any, Any]:
+        req = ctx.request
+        pipe = ctx.loaded.pipe
+        steps, default_guidance = self.defaults()
+        steps = int(req.steps or steps)
+        guidance = float(req.guidance if req.guidance is not None else default_guidance)
+        t, s = self.temporal, self.spatial
+        ctx.preview_geometry = ((length - 1) // t + 1, req.height // s, req.width // s)
+        cfg = guidance > 1.0
+        kwargs: dict[str, Any] = dict(
+            conditions=conditions or None,
+            prompt=prompt,
+            negative_prompt=req.negative_prompt or None,
+            height=req.height,
+            width=req.width,
+            num_frames=length,
+            frame_rate=float(req.fps),
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            audio_guidance_scale=guidance if cfg else 1.0,
+            generator=ctx.generator(),
+            output_type="latent",
+            callback_on_step_end=ctx.step_callback(steps),
+            callback_on_step_end_tensor_inputs=["latents"],
+            max_sequence_length=int(req.options.get("max_sequence_length") or PROMPT_TOKENS),
+        )
+        if not cfg:
+            # no guidance passes at all: one forward per step (the distilled recipe)
+            kwargs.update(
+                stg_scale=0.0,
+                modality_scale=1.0,
+                guidance_rescale=0.0,
+                audio_stg_scale=0.0,
+                audio_modality_scale=1.0,
+                audio_guidance_rescale=0.0,
+                spatio_temporal_guidance_blocks=None,
+            )
+        ctx.stage("encode")
+        ctx.cancel.raise_if_cancelled()
+        out = pipe(**kwargs)
+        return out.frames, out.audio
+
+    def _decode(self, ctx: RunContext, latents: Any) -> Any:
+        """Decode denormalised video latents (timestep-conditioned VAEs get decode noise 0)."""
+        import torch
+
+        pipe = ctx.loaded.pipe
+        vae = ctx.begin_decode()
+        with torch.no_grad():
+            lat = latents.to(device=pipe._execution_device, dtype=vae.dtype)
+            timestep = None
+            if vae.config.timestep_conditioning:
+                timestep = torch.zeros(lat.shape[0], device=lat.device, dtype=lat.dtype)
+            return vae.decode(lat, timestep, return_dict=False)[0]
+
+    def _decode_audio(self, ctx: RunContext, audio_latents: Any) -> tuple[np.ndarray, int]:
+        """Audio latents -> mel spectrogram (audio VAE) -> waveform (vocoder): (channels, n)."""
+        import torch
+
+        pipe = ctx.loaded.pipe
+        ctx.cancel.raise_if_cancelled()
+        ctx.stage("decode audio")
+        with torch.no_grad():
+            lat = audio_latents.to(device=pipe._execution_device, dtype=pipe.audio_vae.dtype)
+            mel = pipe.audio_vae.decode(lat, return_dict=False)[0]
+            wave = pipe.vocoder(mel.to(pipe.vocoder.dtype))
+        pipe.maybe_free_model_hooks()
+        rate = int(
+            getattr(pipe.vocoder.config, "output_sampling_rate", 0) or pipe.audio_sampling_rate
+        )
+        samples = wave[0].float().clamp(-1, 1).cpu().numpy()
+        if samples.ndim == 1:
+            samples = samples[None]
+        return samples, rate
+
+    def _write_audio(self, ctx: RunContext, samples: np.ndarray, rate: int) -> None:
+        from engine.media import audio_sink
+
+        target = audio_sink(ctx.sink)
+        if target is None:
+            ctx.notes.append("the sound was made but this output keeps no audio")
+            return
+        target.write_audio(samples, rate)
