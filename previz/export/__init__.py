@@ -29,6 +29,7 @@ from typing import Any
 
 from .plan import (
     CUT,
+    AudioSegment,
     BurnIns,
     ExportCancelled,
     ExportError,
@@ -56,6 +57,7 @@ _LAZY = {
 
 __all__ = [
     "CUT",
+    "AudioSegment",
     "BurnIns",
     "ExportCancelled",
     "ExportError",

@@ -315,9 +315,28 @@ def add_video_stream(
 
 class AudioFeeder:
     """Decodes an audio file, resamples to 48 kHz stereo, encodes AAC in step with the video,
-    then trims or pads (silence) to exactly the video's duration."""
+    then trims or pads (silence) to exactly the video's duration.
 
-    def __init__(self, path: Path, container) -> None:
+    ``bed`` (the takes' own sound laid on the reel, see ``audio.TakeBed``) is mixed under it;
+    with no ``path`` the bed alone is the reel's sound."""
+
+    def __init__(self, path: Path | None, container, bed=None) -> None:
+        self._bed = bed
+        self.stream = container.add_stream("aac", rate=AUDIO_RATE)
+        self.stream.layout = "stereo"
+        self.stream.format = "fltp"
+        self.stream.bit_rate = 192_000
+        self.stream.time_base = Fraction(1, AUDIO_RATE)
+        self.container = container
+        self._pending: list[np.ndarray] = []  # resampled (2, n) chunks not yet encoded
+        self._pending_n = 0
+        self.written = 0  # samples sent to the encoder
+        self.frame_size = 1024
+        self._in = None
+        self._eof = path is None
+        if path is None:
+            self.path = None
+            return
         self.path = Path(path)
         if not self.path.is_file():
             raise ExportError(
@@ -331,19 +350,8 @@ class AudioFeeder:
             self._in.close()
             raise ExportError(f"{self.path} has no audio stream; pick another audio file")
         self._astream = self._in.streams.audio[0]
-        self.stream = container.add_stream("aac", rate=AUDIO_RATE)
-        self.stream.layout = "stereo"
-        self.stream.format = "fltp"
-        self.stream.bit_rate = 192_000
-        self.stream.time_base = Fraction(1, AUDIO_RATE)
-        self.container = container
         self._resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
         self._frames = self._in.decode(self._astream)
-        self._pending: list[np.ndarray] = []  # resampled (2, n) chunks not yet encoded
-        self._pending_n = 0
-        self._eof = False
-        self.written = 0  # samples sent to the encoder
-        self.frame_size = 1024
 
     def _pull(self) -> bool:
         if self._eof:
@@ -379,6 +387,9 @@ class AudioFeeder:
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def _encode(self, samples: np.ndarray) -> None:
+        if self._bed is not None:
+            samples = np.clip(samples + self._bed.chunk(self.written, samples.shape[1]), -1, 1)
+            samples = np.ascontiguousarray(samples, dtype=np.float32)
         frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
         frame.sample_rate = AUDIO_RATE
         frame.pts = self.written
@@ -402,6 +413,8 @@ class AudioFeeder:
         self.close()
 
     def close(self) -> None:
+        if self._in is None:
+            return
         try:
             self._frames.close()
         finally:

@@ -85,6 +85,18 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class AudioSegment:
+    """Samples ``[start, end)`` at ``rate`` of a lossless audio file; ``path`` None = silence.
+
+    A take's ``audio`` segments cover exactly its frames (see ``audio.py``)."""
+
+    path: Path | None
+    start: int
+    end: int
+    rate: int
+
+
+@dataclass(frozen=True)
 class Transition:
     kind: TransitionKind = "cut"
     frames: int = 0
@@ -122,6 +134,7 @@ class ShotItem:
     recipe: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     thumbnail: Path | None = None
     transition_in: Transition = CUT
+    audio: tuple[AudioSegment, ...] = ()  # the selected take's sound; () = silent
 
     @property
     def has_take(self) -> bool:

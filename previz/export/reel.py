@@ -22,6 +22,7 @@ import numpy as np
 
 from . import dressing
 from . import frames as fr
+from .audio import TakeBed
 from .editorial import build_layout
 from .files import TempTarget, check_target_dir
 from .media import (
@@ -121,7 +122,7 @@ def export_reel(
                 codec=options.codec,
                 render_path=render_path,  # type: ignore[arg-type]
                 smart_reason=reason,
-                has_audio=options.audio is not None,
+                has_audio=options.audio is not None or not TakeBed(schedule).empty,
                 warnings=schedule.warnings,
             )
             write_sidecar(tmp.extra(result.sidecar), plan, options, schedule, result)
@@ -134,6 +135,16 @@ def export_reel(
             raise ExportError(f"encoding {out_path.name} failed: {exc}") from exc
         tmp.commit()
     return result
+
+
+def _audio_feeder(options: ReelOptions, schedule: Schedule, out) -> AudioFeeder | None:  # type: ignore[no-untyped-def]
+    """The reel's sound: the takes' own sound (in step with their shots) under the temp music
+    track, either alone, or None for a silent reel."""
+    bed = TakeBed(schedule)
+    if options.audio is None and bed.empty:
+        return None
+    music = Path(options.audio) if options.audio is not None else None
+    return AudioFeeder(music, out, None if bed.empty else bed)
 
 
 def _check_container(out_path: Path, options: ReelOptions) -> None:
@@ -179,7 +190,7 @@ def _write_encoded(
             out, options.codec, options.quality, fps, plan.width, plan.height
         )
         _stamp_timecode(vstream, meta)
-        audio = AudioFeeder(Path(options.audio), out) if options.audio is not None else None
+        audio = _audio_feeder(options, schedule, out)
         producer.start()
         try:
             for vf in producer.frames(cancel):
@@ -516,7 +527,7 @@ def _write_smart(
             vstream = out.add_stream_from_template(first.streams.video[0])
             vstream.time_base = Fraction(1, fps.numerator * 16)
         _stamp_timecode(vstream, meta)
-        audio = AudioFeeder(Path(options.audio), out) if options.audio is not None else None
+        audio = _audio_feeder(options, schedule, out)
         try:
             copier = PacketCopier(out, vstream, fps)
             for rng in ranges:

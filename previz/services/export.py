@@ -62,6 +62,22 @@ def _selected(svc: ProjectService, req: ExportRequest) -> list[SequenceInfo]:
     return [svc.sequence(s) for s in req.sequences]
 
 
+def _take_sound(svc: ProjectService, take: Any, label: str) -> tuple[Any, ...]:
+    """The take's sound for the exporters (silence as a segment with no file)."""
+    from previz.export import AudioSegment
+
+    out = []
+    for a in take.audio:
+        path = resolve(svc.folder, a.path) if a.path else None
+        if path is not None and not path.is_file():
+            raise ExportFailed(
+                f"take {take.number} of {label} is missing its sound file {a.path}; "
+                "regenerate it or select another take"
+            )
+        out.append(AudioSegment(path, a.start, a.end, a.rate))
+    return tuple(out)
+
+
 def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-untyped-def]
     from previz.export import ReelPlan, Segment, SequencePlan, ShotItem, Transition
 
@@ -75,6 +91,7 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
         for shot in svc.shots(seq.id):
             take = svc.take_by_id(shot.selected_take_id) if shot.selected_take_id else None
             segments: tuple[Any, ...] = ()
+            sound: tuple[Any, ...] = ()
             if take is not None:
                 segs = []
                 for s in take.segments:
@@ -86,6 +103,7 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
                         )
                     segs.append(Segment(path, s.start, s.end))
                 segments = tuple(segs)
+                sound = _take_sound(svc, take, shot.label)
             kind, frames = shot.transition_kind, shot.transition_frames
             color = (
                 (parse_color(shot.transition_color) if shot.transition_color else DIP_COLOR)
@@ -99,6 +117,7 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
                     code=shot.code,
                     take_number=take.number if take else None,
                     segments=segments,
+                    audio=sound,
                     source_fps=take.fps if take else seq.fps,
                     source_size=(take.width, take.height) if take else (seq.width, seq.height),
                     trim_in=shot.trim_in if take else 0,
