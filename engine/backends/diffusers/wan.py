@@ -307,6 +307,7 @@ class WanAdapter(Adapter):
                 "window": window.describe(),
                 "conditioning_frames": [k.describe() for k in known],
                 "reference_images": [str(p) for p in refs],
+                **self.experts(ctx.loaded, guidance, req.options),
             }
         )
         return recipe
@@ -328,7 +329,7 @@ class WanAdapter(Adapter):
 
     def _common(self, ctx: RunContext, length: int, steps: int, guidance: float) -> dict[str, Any]:
         req = ctx.request
-        return dict(
+        kwargs: dict[str, Any] = dict(
             height=req.height,
             width=req.width,
             num_frames=length,
@@ -338,6 +339,26 @@ class WanAdapter(Adapter):
             output_type="latent",
             callback_on_step_end_tensor_inputs=["latents"],
         )
+        if getattr(ctx.loaded.pipe, "transformer_2", None) is not None:
+            # Wan 2.2 A14B: the high-noise expert runs above boundary_ratio, the low-noise one
+            # below it with its own guidance (``options["guidance_2"]``, else the same)
+            g2 = req.options.get("guidance_2")
+            kwargs["guidance_scale_2"] = float(guidance if g2 is None else g2)
+        return kwargs
+
+    def experts(self, loaded: LoadedModel, guidance: float, options: Any) -> dict[str, Any]:
+        """The recipe entry of a two-expert (Wan 2.2 A14B) run; empty for one transformer."""
+        pipe = loaded.pipe
+        if getattr(pipe, "transformer_2", None) is None:
+            return {}
+        g2 = options.get("guidance_2")
+        return {
+            "experts": {
+                "boundary_ratio": pipe.config.get("boundary_ratio"),
+                "guidance_scale": guidance,
+                "guidance_scale_2": float(guidance if g2 is None else g2),
+            }
+        }
 
     def _call(
         self,
