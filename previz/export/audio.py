@@ -235,3 +235,34 @@ class TakeBed:
 
 def _ceil(x: Fraction) -> int:
     return -((-x.numerator) // x.denominator)
+
+
+# ------------------------------------------------------------------- a take's exported media
+
+
+def add_sound_stream(container):  # type: ignore[no-untyped-def]
+    """An AAC stereo stream at `OUT_RATE` (add it before the first packet is muxed)."""
+    stream = container.add_stream("aac", rate=OUT_RATE)
+    stream.layout = "stereo"
+    stream.format = "fltp"
+    stream.bit_rate = 192_000
+    stream.time_base = Fraction(1, OUT_RATE)
+    return stream
+
+
+def encode_take_sound(container, stream, item: ShotItem) -> None:  # type: ignore[no-untyped-def]
+    """The whole take's sound (as long as its frames) into ``stream`` of ``container``."""
+    import av
+
+    samples = SoundReader(OUT_RATE).take(item.audio, Fraction(item.source_fps), 0, item.take_frames)
+    step = 1024
+    for k in range(0, samples.shape[1], step):
+        chunk = np.ascontiguousarray(samples[:, k : k + step], dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame.sample_rate = OUT_RATE
+        frame.pts = k
+        frame.time_base = Fraction(1, OUT_RATE)
+        for pkt in stream.encode(frame):
+            container.mux(pkt)
+    for pkt in stream.encode(None):
+        container.mux(pkt)

@@ -1,4 +1,4 @@
-"""A CMX 3600 EDL writer of our own (one video track, at the reel rate).
+"""A CMX 3600 EDL writer of our own (one video track and its sound, at the reel rate).
 
 Written from the editorial layout (``editorial.py``), so its record timecode is the reel's:
 
@@ -15,6 +15,8 @@ Written from the editorial layout (``editorial.py``), so its record timecode is 
   continues, then ``D nnn`` to the incoming source, starting where the reel's overlap starts.
   A fade to black / dip to colour is a dissolve to a ``BL`` event and a dissolve from it (the
   colour of a dip is in a ``* DIP TO COLOR:`` comment; CMX has no colour source).
+* A take with sound is on the channels ``AA/V`` (picture and both sound channels of its media
+  file), a silent one on ``V``; a dissolve's two lines share the channels of its sources.
 * ``* FROM CLIP NAME:`` / ``* TO CLIP NAME:``, ``* SOURCE FILE:`` (the media file) and
   ``* LOC: <record timecode> GREEN <sequence>`` at the first shot of each sequence.
 """
@@ -25,6 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .audio import has_sound
 from .editorial import Boundary, Cut, Layout, boundaries, reel_source_frames
 
 BLACK = "BL"
@@ -80,9 +83,25 @@ def _pieces(layout: Layout) -> list[_Piece]:
     return pieces
 
 
-def _line(num: int, reel: str, trans: str, dur: int | None, tcs: tuple[str, str, str, str]) -> str:
+def _line(
+    num: int,
+    reel: str,
+    trans: str,
+    dur: int | None,
+    tcs: tuple[str, str, str, str],
+    chan: str = "V",
+) -> str:
     op = f"{dur:03d}" if dur is not None else "   "
-    return f"{num:03d}  {reel:<8} {'V':<4}  {trans:<4} {op} " + " ".join(tcs)
+    return f"{num:03d}  {reel:<8} {chan:<4}  {trans:<4} {op} " + " ".join(tcs)
+
+
+def _chan(*cuts: Cut | None) -> str:
+    """``AA/V`` (picture and stereo sound) when a source of the event has sound, else ``V``."""
+    return (
+        "AA/V"
+        if any(c is not None and c.item is not None and has_sound(c.item) for c in cuts)
+        else "V"
+    )
 
 
 def _src_at(layout: Layout, cut: Cut, rec: int) -> int:
@@ -122,8 +141,9 @@ def write_edl(
                 f_src = stc(_src_at(layout, p.came_from, p.rec_in))
             else:
                 f_reel, f_src = BLACK, stc(0)
-            lines.append(_line(num, f_reel, "C", None, (f_src, f_src, rec[0], rec[0])))
-            lines.append(_line(num, reel, "D", p.dissolve, (s_in, s_out, *rec)))
+            chan = _chan(p.cut, p.came_from)
+            lines.append(_line(num, f_reel, "C", None, (f_src, f_src, rec[0], rec[0]), chan))
+            lines.append(_line(num, reel, "D", p.dissolve, (s_in, s_out, *rec), chan))
             lines.append("EFFECTS NAME IS CROSS DISSOLVE")
             if p.came_from is not None:
                 lines.append(f"* FROM CLIP NAME: {clip_names[id(p.came_from)]}")
@@ -133,7 +153,7 @@ def write_edl(
                 r, g, b = p.color
                 lines.append(f"* DIP TO COLOR: #{r:02X}{g:02X}{b:02X} (RGB {r} {g} {b})")
         else:
-            lines.append(_line(num, reel, "C", None, (s_in, s_out, *rec)))
+            lines.append(_line(num, reel, "C", None, (s_in, s_out, *rec), _chan(p.cut)))
             if p.cut is not None:
                 lines.append(f"* FROM CLIP NAME: {clip_names[id(p.cut)]}")
         if p.cut is not None:

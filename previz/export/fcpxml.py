@@ -7,6 +7,10 @@
   which ``<in>``/``<out>`` count the take's frames) and ``<start>``/``<end>`` in sequence frames
   (the reel's conformed length); its ``<file>`` is the take's media file. A shot with no take
   and a scene card between sequences are empty track time.
+* A shot whose take has sound also has a ``<clipitem>`` on the sequence's ``<audio>`` track,
+  on the same ``<file>`` (whose media then lists its audio) and linked to its picture; it is
+  cut at the middle of a dissolve (no two audio clips overlap) and otherwise matches the
+  picture's start/end and in/out, so sound follows the trim.
 * Transitions are ``<transitionitem>``s on the reel's frames: a dissolve is a centred "Cross
   Dissolve" over the reel's overlap (the clips on either side have ``-1`` for the start/end the
   transition decides, as FCP writes them); a fade to black is a centred "Fade In Fade Out
@@ -23,7 +27,8 @@ from pathlib import Path
 
 from previz.core.time import nominal_rate
 
-from .editorial import Boundary, Layout, boundaries
+from .audio import OUT_RATE, has_sound
+from .editorial import Boundary, Cut, Layout, boundaries
 
 _EFFECTS = {
     "dissolve": ("Cross Dissolve", "Dissolve"),
@@ -120,6 +125,7 @@ def write_fcpxml(
             heads[id(b.nxt)] = b
     files: dict[Path, str] = {}
     clip_no = 0
+    sounded: list[tuple[Cut, int, str]] = []  # clips whose take has sound: (cut, no, file id)
 
     def emit_boundary(b: Boundary) -> tuple[bool, bool]:
         """Write the transition(s) of ``b``; return whether they position (prev end, next
@@ -197,16 +203,27 @@ def write_fcpxml(
             _rate(fe, c.src_rate)
             _sub(fe, "duration", item.take_frames)
             _timecode(fe, c.src_rate, "00:00:00:00", 0, False)
-            fv = _sub(_sub(fe, "media"), "video")
+            fmedia = _sub(fe, "media")
+            fv = _sub(fmedia, "video")
             fsc = _sub(fv, "samplecharacteristics")
             _rate(fsc, c.src_rate)
             _sub(fsc, "width", item.source_size[0])
             _sub(fsc, "height", item.source_size[1])
+            if has_sound(item):
+                fa = _sub(fmedia, "audio")
+                asc = _sub(fa, "samplecharacteristics")
+                _sub(asc, "depth", 16)
+                _sub(asc, "samplerate", OUT_RATE)
+                _sub(fa, "channelcount", 2)
+        if has_sound(item):
+            sounded.append((c, clip_no, files[path]))
         _sub(ci, "comments").append(_comment(item.label))
         if tail is not None:
             tail_pos, pending_head = emit_boundary(tail)
             if tail_pos:
                 end_el.text = "-1"
+    if sounded:
+        _audio_track(_sub(seq.find("media"), "audio"), layout, clip_names, sounded, tails, heads)
     seen: set[int] = set()
     for c in layout.cuts:
         if c.kind == "card" or c.seq_index in seen:
@@ -220,6 +237,51 @@ def write_fcpxml(
     ET.indent(root, "  ")
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + body + "\n"
+
+
+def _audio_track(
+    audio: ET.Element,
+    layout: Layout,
+    clip_names: dict[int, str],
+    sounded: list[tuple[Cut, int, str]],
+    tails: dict[int, Boundary],
+    heads: dict[int, Boundary],
+) -> None:
+    """One audio track: a clipitem per shot whose take has sound, on the same file as its
+    picture (linked to it), cut at the middle of a dissolve so no two clips overlap."""
+    rate = layout.fps
+    fmt = _sub(_sub(audio, "format"), "samplecharacteristics")
+    _sub(fmt, "depth", 16)
+    _sub(fmt, "samplerate", OUT_RATE)
+    track = _sub(audio, "track")
+    for k, (c, no, fid) in enumerate(sounded, start=1):
+        item = c.item
+        assert item is not None
+        head, tail = heads.get(id(c)), tails.get(id(c))
+        d_in = head.dissolve // 2 if head is not None and head.dissolve else 0
+        d_out = tail.dissolve - tail.dissolve // 2 if tail is not None and tail.dissolve else 0
+        t_in, t_out = item.trim_range
+        src = Fraction(c.src_rate) / rate  # source frames per sequence frame
+        ci = _sub(track, "clipitem")
+        ci.set("id", f"clipitem-a{k}")
+        _sub(ci, "name", clip_names[id(c)])
+        _sub(ci, "enabled", "TRUE")
+        _sub(ci, "duration", item.take_frames)
+        _rate(ci, c.src_rate)
+        _sub(ci, "start", c.start + d_in)
+        _sub(ci, "end", c.end - d_out)
+        _sub(ci, "in", t_in + round(d_in * src))
+        _sub(ci, "out", t_out - round(d_out * src))
+        ET.SubElement(ci, "file", id=fid)
+        st = _sub(ci, "sourcetrack")
+        _sub(st, "mediatype", "audio")
+        _sub(st, "trackindex", 1)
+        for ref, kind in ((f"clipitem-{no}", "video"), (f"clipitem-a{k}", "audio")):
+            link = _sub(ci, "link")
+            _sub(link, "linkclipref", ref)
+            _sub(link, "mediatype", kind)
+            _sub(link, "trackindex", 1)
+            _sub(link, "clipindex", no if kind == "video" else k)
 
 
 def _centred(b: Boundary, rate: Fraction) -> bool:

@@ -55,6 +55,7 @@ import av
 import opentimelineio as otio
 
 from . import frames as fr
+from .audio import add_sound_stream, encode_take_sound, has_sound
 from .editorial import Cut, Layout, boundaries, build_layout, timecode_label
 from .edl import write_edl
 from .fcpxml import write_fcpxml
@@ -273,7 +274,32 @@ def build_timeline(
         track.append(comps[id(c)])
         if id(c) in after:
             track.append(after[id(c)])
+    sounded = {id(comps[id(c)]) for c in layout.cuts if c.is_clip and has_sound(c.item)}
+    if sounded:
+        tl.tracks.append(_audio_track(track, sounded))
     return tl
+
+
+def _audio_track(video: otio.schema.Track, sounded: set[int]) -> otio.schema.Track:
+    """ "A1": the video track's clips whose take has sound (the same media file, the same
+    source range, so sound stays in step with picture through trims), gaps elsewhere, and the
+    dissolves (a crossfade) between them."""
+    track = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    for child in video:
+        if isinstance(child, otio.schema.Clip) and id(child) in sounded:
+            clip = otio.schema.Clip(
+                name=child.name,
+                media_reference=child.media_reference.clone(),
+                source_range=child.source_range,
+                metadata={"previz": dict(child.metadata["previz"])},
+            )
+            track.append(clip)
+        elif isinstance(child, otio.schema.Transition):
+            if child.transition_type == otio.schema.TransitionTypes.SMPTE_Dissolve:
+                track.append(child.clone())
+        else:
+            track.append(otio.schema.Gap(source_range=child.source_range))
+    return track
 
 
 def _shift(comp: otio.core.Item, start: int, dur: int, rate: Fraction) -> None:
@@ -441,12 +467,15 @@ def write_take_media(
                     if timecode:
                         vs.metadata["timecode"] = timecode
                     out.metadata["comment"] = f"take {item.take_number} of {item.label}"
+                    sound = add_sound_stream(out) if has_sound(item) else None
                     copier = PacketCopier(out, vs, rate)
                     n = 0
                     for rng in ranges:
                         if cancel.is_set():
                             raise ExportCancelled()
                         n += copier.copy(rng, n)
+                    if sound is not None:
+                        encode_take_sound(out, sound, item)
             else:
                 _encode_take(item, tmp.path, rate, cancel, timecode)
         except OSError as exc:
@@ -483,6 +512,7 @@ def _encode_take(
 ) -> None:
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         stream = None
+        sound = None
         n = 0
         for frame in iter_take_frames(item, 0, item.take_frames):
             if cancel.is_set():
@@ -494,6 +524,7 @@ def _encode_take(
                 )
                 if timecode:
                     stream.metadata["timecode"] = timecode
+                sound = add_sound_stream(out) if has_sound(item) else None
             arr = fr.frame_to_yuv420(
                 frame.reformat(width=stream.width, height=stream.height)
                 if (frame.width, frame.height) != (stream.width, stream.height)
@@ -508,3 +539,5 @@ def _encode_take(
         if stream is not None:
             for pkt in stream.encode(None):
                 out.mux(pkt)
+        if sound is not None:
+            encode_take_sound(out, sound, item)

@@ -143,3 +143,91 @@ def test_without_music_the_reel_has_the_takes_sound_alone(
     assert level(samples, 24, 36, TONE) < 0.02  # 0020 alone: silent
     assert level(samples, 36, 48, TONE) > 0.2  # 0030's second half
     assert level(samples, 0, 48, MUSIC) < 0.01  # no music asked for
+
+
+def _media_sound(path: Path) -> tuple[float, float] | None:
+    """(video seconds, audio seconds) of an exported take media file, None if it is silent."""
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None
+        vs = c.streams.video[0]
+        video = sum(1 for _ in c.decode(vs)) / float(vs.average_rate)
+    with av.open(str(path)) as c:
+        audio = sum(f.samples for f in c.decode(c.streams.audio[0])) / RATE
+    return video, audio
+
+
+def test_the_timelines_carry_an_audio_track_for_takes_with_sound(
+    film: ProjectService, tmp_path: Path
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    import opentimelineio as otio
+    import pycmx
+
+    out = tmp_path / "cut"
+    done = export(
+        film,
+        ExportRequest(
+            otio=out.with_suffix(".otio"),
+            fcpxml=out.with_suffix(".xml"),
+            edl=out.with_suffix(".edl"),
+        ),
+    )
+    media = {Path(m).stem: Path(m) for m in done["otio"]["media"]}
+    assert sorted(media) == ["0010_T1", "0020_T1", "0030_T1"]
+    # the exported take media keeps its sound, as long as its picture
+    for name in ("0010_T1", "0030_T1"):
+        video, audio = _media_sound(media[name])  # type: ignore[misc]
+        assert abs(video - audio) <= 1 / FPS and abs(video - 1.0) < 1e-6
+    assert _media_sound(media["0020_T1"]) is None
+
+    # OTIO: an audio track with the sounded takes' media, trimmed like the picture
+    tl = otio.adapters.read_from_file(str(out.with_suffix(".otio")))
+    (vtrack,) = [t for t in tl.tracks if t.kind == otio.schema.TrackKind.Video]
+    (atrack,) = [t for t in tl.tracks if t.kind == otio.schema.TrackKind.Audio]
+    aclips = [c for c in atrack if isinstance(c, otio.schema.Clip)]
+    vclips = {c.name: c for c in vtrack if isinstance(c, otio.schema.Clip)}
+    assert [c.name for c in aclips] == ["0010_T1", "0030_T1"]
+    for c in aclips:
+        assert c.media_reference.target_url == vclips[c.name].media_reference.target_url
+        assert Path(c.media_reference.target_url.removeprefix("file://")) == media[c.name]
+        assert c.range_in_parent() == vclips[c.name].range_in_parent()  # in step
+    assert aclips[1].source_range.start_time.to_frames() == 12  # 0030's trim
+    assert atrack.duration() == vtrack.duration()
+
+    # FCP XML: an <audio> track whose clipitems use the same files as the picture
+    root = ET.parse(out.with_suffix(".xml")).getroot()
+    seq_media = root.find("sequence/media")
+    items = seq_media.findall("audio/track/clipitem")
+    assert [i.findtext("name") for i in items] == ["0010_T1", "0030_T1"]
+    files = {
+        f.get("id"): f.findtext("pathurl")
+        for f in root.iter("file")
+        if f.find("pathurl") is not None
+    }
+    vfiles = {
+        i.findtext("name"): i.find("file").get("id")
+        for i in seq_media.findall("video/track/clipitem")
+    }
+    for i in items:
+        fid = i.find("file").get("id")
+        assert fid == vfiles[i.findtext("name")] and files[fid].endswith(
+            f"{i.findtext('name')}.mp4"
+        )
+    assert (items[1].findtext("in"), items[1].findtext("out")) == ("12", "24")
+    assert (items[1].findtext("start"), items[1].findtext("end")) == ("48", "60")
+
+    # EDL (pycmx, nothing unrecognised): the sounded shots' events carry audio channels
+    with open(out.with_suffix(".edl")) as f:
+        edl = pycmx.parse_cmx3600(f)
+    assert list(edl.unrecognized_statements) == []
+    chans = {}
+    for event in edl.events:
+        for edit in event.edits:
+            chans[edit.clip_name] = (edit.channels.video, edit.channels.a1, edit.channels.a2)
+    assert chans == {
+        "0010_T1": (True, True, True),
+        "0020_T1": (True, False, False),
+        "0030_T1": (True, True, True),
+    }
