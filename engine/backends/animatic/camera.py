@@ -37,10 +37,10 @@ _ANGLE_PITCH = {"eye": 0.0, "low": 18.0, "high": -25.0, "overhead": -88.0}
 # looks the same on screen whatever the shot size).
 PAN_DEG_S = 8.0
 TILT_DEG_S = 5.0
-DOLLY_FRAC_S = 0.09
+DOLLY_FRAC_S = 0.13
 TRUCK_FRAC_S = 0.12
 CRANE_FRAC_S = 0.10
-ZOOM_LOG_S = 0.10
+ZOOM_LOG_S = 0.14
 ORBIT_DEG_S = 10.0
 
 
