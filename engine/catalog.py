@@ -25,7 +25,7 @@ class CatalogEntry:
     """One recommended model (a Hugging Face repository in diffusers format)."""
 
     id: str
-    family: str  # "ltx", "wan" or "skyreels"
+    family: str  # "ltx", "ltx2", "wan" or "skyreels"
     title: str
     operations: tuple[str, ...]
     size_gb: float
@@ -74,6 +74,17 @@ _SKYREELS_LICENCE = "SkyReels-V2 licence (Skywork; see the model card)"
 _SKYREELS_NOTES = (
     "diffusion forcing: a long shot in one call (one prompt, windows of {n} frames sharing 17), "
     "extend forward from a take's tail; flow shift 8 comes with its scheduler config"
+)
+
+_LTX2_OPS = ("text_to_video", "image_to_video", "extend", "bridge")
+_LTX2_LICENCE = "LTX-2 Community License (see the model card)"
+_LTX2_NOTES = (
+    "picture and sound in one call (the take gets a WAV); dialogue is voiced from the prompt; "
+    "Gemma 3 12B text encoder; camera-control LoRAs apply from the model folder's loras/"
+)
+_WAN22_NOTES = (
+    "a high-noise and a low-noise expert (one on the GPU at a time with model offload; "
+    "boundary {boundary}); fp8 casting fits the experts in 24 GB"
 )
 
 CATALOG: tuple[CatalogEntry, ...] = (
@@ -252,6 +263,89 @@ CATALOG: tuple[CatalogEntry, ...] = (
         default_steps=30,
         default_guidance=6.0,
         notes=_SKYREELS_NOTES.format(n=121),
+    ),
+    # -- LTX-2 (picture and sound), Wan 2.2 A14B (two experts), LTX-Video 0.9.8 ---------------
+    CatalogEntry(
+        id="Lightricks/LTX-2",
+        family="ltx2",
+        title="LTX-2 19B dev (video with sound)",
+        operations=_LTX2_OPS,
+        size_gb=72.0,
+        vram_gb=42.0,
+        vram_full_gb=68.0,
+        native_fps=None,
+        sizes=((1280, 704), (768, 512)),
+        max_frames=257,
+        licence=_LTX2_LICENCE,
+        default_steps=40,
+        default_guidance=4.0,
+        notes=_LTX2_NOTES + "; fp8 casting halves the 19B transformer (about 20 GB)",
+    ),
+    CatalogEntry(
+        id="Lightricks/LTX-2-19b-distilled",
+        family="ltx2",
+        title="LTX-2 19B distilled (video with sound, 8 steps, no CFG)",
+        operations=_LTX2_OPS,
+        size_gb=72.0,
+        vram_gb=42.0,
+        vram_full_gb=68.0,
+        native_fps=None,
+        sizes=((1280, 704), (768, 512)),
+        max_frames=257,
+        licence=_LTX2_LICENCE,
+        distilled=True,
+        default_steps=8,
+        default_guidance=1.0,
+        notes=_LTX2_NOTES + "; the distilled checkpoint as a diffusers folder (check the id)",
+    ),
+    CatalogEntry(
+        id="Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+        family="wan",
+        title="Wan 2.2 T2V A14B (two 14B experts)",
+        operations=("text_to_video",),
+        size_gb=70.0,
+        vram_gb=34.0,
+        vram_full_gb=74.0,
+        native_fps=Fraction(16),
+        sizes=((1280, 720), (832, 480)),
+        max_frames=81,
+        licence="Apache-2.0",
+        default_steps=40,
+        default_guidance=4.0,
+        notes=_WAN22_NOTES.format(boundary=0.875),
+    ),
+    CatalogEntry(
+        id="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+        family="wan",
+        title="Wan 2.2 I2V A14B (two 14B experts)",
+        operations=("image_to_video", "extend", "bridge", "loop"),
+        size_gb=70.0,
+        vram_gb=34.0,
+        vram_full_gb=74.0,
+        native_fps=Fraction(16),
+        sizes=((1280, 720), (832, 480)),
+        max_frames=81,
+        licence="Apache-2.0",
+        default_steps=40,
+        default_guidance=3.5,
+        notes=_WAN22_NOTES.format(boundary=0.9),
+    ),
+    CatalogEntry(
+        id="Lightricks/LTX-Video-0.9.8-13B-distilled",
+        family="ltx",
+        title="LTX-Video 0.9.8 13B distilled (8 steps, no CFG)",
+        operations=_ALL,
+        size_gb=38.0,
+        vram_gb=24.0,
+        vram_full_gb=40.0,
+        native_fps=None,
+        sizes=((1216, 704), (768, 512), (704, 480)),
+        max_frames=257,
+        licence=_LTX_LICENCE,
+        distilled=True,
+        default_steps=8,
+        default_guidance=1.0,
+        notes="0.9.8: longer shots than 0.9.7; keyframes at any frame, extend both ways, bridge",
     ),
 )
 

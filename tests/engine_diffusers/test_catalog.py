@@ -20,10 +20,14 @@ def test_the_catalogue_lists_the_recommended_models_with_their_needs():
         "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
         "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
         "Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+        "Lightricks/LTX-2",
+        "Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+        "Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+        "Lightricks/LTX-Video-0.9.8-13B-distilled",
     ):
         assert wanted in ids
     for e in CATALOG:
-        assert e.family in ("ltx", "wan", "skyreels")
+        assert e.family in ("ltx", "ltx2", "wan", "skyreels")
         assert set(e.operations) <= OPERATIONS and e.operations
         assert 0 < e.vram_gb <= e.vram_full_gb and e.size_gb > 0 and e.licence
         assert all(w % 32 == 0 and h % 16 == 0 for w, h in e.sizes)

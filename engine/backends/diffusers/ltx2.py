@@ -384,6 +384,10 @@ class LTX2Adapter(Adapter):
             callback_on_step_end_tensor_inputs=["latents"],
             max_sequence_length=int(req.options.get("max_sequence_length") or PROMPT_TOKENS),
         )
+        if self.distilled and steps == 8:
+            from diffusers.pipelines.ltx2.utils import DISTILLED_SIGMA_VALUES
+
+            kwargs["sigmas"] = list(DISTILLED_SIGMA_VALUES)  # the distilled checkpoint's schedule
         if not cfg:
             # no guidance passes at all: one forward per step (the distilled recipe)
             kwargs.update(
