@@ -210,6 +210,9 @@ class ClipSource:
     height: int
     fps: Fraction
     num_frames: int
+    # The recipe the take was made with (as stored), when known: an engine may continue its own
+    # takes exactly from it (the animatic re-renders its scene); None for imported footage.
+    recipe: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", tuple(self.segments))

@@ -632,6 +632,7 @@ class Generation:
             height=t.height,
             fps=t.fps,
             num_frames=t.frame_count,
+            recipe=dict(t.recipe or {}),
         )
 
     def build_request(self, p: dict[str, Any]):  # type: ignore[no-untyped-def]
