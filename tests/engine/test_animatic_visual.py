@@ -94,7 +94,8 @@ def test_orbit_keeps_the_subject_and_swings_the_background(direction: str, sign:
 
 
 def test_static_camera_has_no_motion_and_handheld_jitters() -> None:
-    static = render("wide shot, a man stands, static", 12)
+    # no one in frame: a standing figure breathes and shifts its weight (actions.py)
+    static = render("wide shot of an empty street, static", 12)
     assert all(mad(static[0], f) == 0 for f in static[1:])
     hand = render("wide shot, a man stands, handheld", 12)
     shifts = [global_shift(hand[i], hand[i + 1]) for i in range(11)]
@@ -316,7 +317,11 @@ def test_labels_are_drawn_above_their_figures() -> None:
         x, y, w, h = b["bbox"]
         above = diff[max(0, y - 25) : y + 5, max(0, x - 20) : x + w + 20]
         assert above.sum() > 20, "each figure gets its label over its head"
-    assert not diff[90:].any()  # nothing else changes
+    # a labelled figure is a named character whose look is seeded from its name, so its colours
+    # may change; it still stands where the unlabelled one stood
+    by_x = lambda f: sorted(blobs(f), key=lambda b: b["centroid"][0])  # noqa: E731
+    for a, b in zip(by_x(plain), by_x(labelled), strict=True):
+        assert abs(a["centroid"][0] - b["centroid"][0]) < 3
     # "@Name" in the prompt labels a figure too
     at = render("full shot, @Captain stands", 1)[0]
     assert len(blobs(at)) == 1 and mad(at, render("full shot, a man stands", 1)[0]) > 0
