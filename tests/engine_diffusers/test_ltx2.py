@@ -21,6 +21,7 @@ pytest.importorskip("transformers")
 from diffusers import LTX2ConditionPipeline  # noqa: E402
 
 from engine.api import (  # noqa: E402
+    Bridge,
     Extend,
     ImageToVideo,
     PinnedImage,
@@ -138,6 +139,31 @@ def test_extend_forward_outputs_new_frames_and_their_sound(engine, ltx2_model, t
     assert window["keep_end"] - window["keep_start"] == 8 and window["keep_start"] > 0
 
 
+def test_bridge_outputs_the_frames_between_two_takes(engine, ltx2_model, tmp_path, make_take):
+    a = make_take(7, n=12, width=W, height=H, k=9)
+    b = make_take(8, n=12, width=W, height=H, k=9)
+    req = Bridge(
+        prompt=PROMPT,
+        source_a=a,
+        source_b=b,
+        width=W,
+        height=H,
+        num_frames=6,
+        steps=2,
+        guidance=1.0,
+        model=str(ltx2_model),
+        options=_opts(),
+    )
+    prepared, _ = engine.prepare(req)
+    out = run_job(engine, req, tmp_path / "bridge")
+    n = out.files.num_frames
+    assert n == prepared.num_frames and n >= 6
+    _, rate, samples = _wav(tmp_path / "bridge" / out.files.audio)
+    assert abs(samples / rate - n / 24) <= 1 / 24
+    frames = [c["frame_index"] for c in out.result.recipe["diffusers"]["conditioning_frames"]]
+    assert frames[0] == 0 and frames[1] > n  # A's tail first, B's head after the new frames
+
+
 def test_remix_is_refused_in_one_line(engine, ltx2_model, make_take):
     src = make_take(6, n=9, width=W, height=H)
     with pytest.raises(UnsupportedOperation, match="cannot do remix"):
@@ -148,7 +174,7 @@ def test_dialogue_goes_into_the_prompt_as_spoken_lines() -> None:
     text = dialogue_prompt("Close-up, the captain at the rail", "CAPTAIN: Last boat's gone.")
     assert text == 'Close-up, the captain at the rail. The captain says: "Last boat\'s gone."'
     two = dialogue_prompt("Two-shot", "Mara: Run.\nJONAS (V.O.): \u201cNot yet.\u201d")
-    assert two == 'Two-shot. Mara says: "Run." The jonas says: "Not yet."'
+    assert two == 'Two-shot. Mara says: "Run." Jonas says: "Not yet."'
     assert dialogue_prompt("wide", "") == "wide"
     assert dialogue_prompt("wide", "Hello there") == 'wide. A voice says: "Hello there"'
 

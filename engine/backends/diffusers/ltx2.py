@@ -73,6 +73,12 @@ CAMERA_LORAS = (
     "static",
 )
 _LORA_DIRS = ("loras", "camera_loras", "loras/camera")
+# Speakers named by their role ("CAPTAIN") read as "The captain"; any other name as itself.
+_ROLES = frozenset(
+    "captain man woman boy girl officer driver doctor nurse guard narrator mother father "
+    "soldier waiter pilot sergeant detective stranger child teacher priest king queen "
+    "announcer reporter operator clerk bartender old young".split()
+)
 _SPEAKER = re.compile(r"^\s*([^:\n]{1,40}?)\s*(\([^)]*\))?\s*:\s*(.+)$")
 
 
@@ -93,9 +99,11 @@ def dialogue_prompt(prompt: str, dialogue: str) -> str:
         m = _SPEAKER.match(line)
         if m:
             who, said = m.group(1).strip(), m.group(3).strip()
-            speaker = who.lower() if who.isupper() else who
-            if speaker[:1].islower() or who.isupper():
-                speaker = f"The {speaker}" if not speaker[:1].isupper() else speaker
+            words = who.lower().split()
+            if words and set(words) <= _ROLES:
+                speaker = "The " + " ".join(words)
+            else:
+                speaker = who.title() if who.isupper() else who
         else:
             speaker, said = "A voice", line
         said = said.strip().strip('"\u201c\u201d').strip()
