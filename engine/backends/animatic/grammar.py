@@ -14,8 +14,10 @@ same). Unknown words are ignored. What is understood:
   whip pan; slow/fast (very slow/very fast) modify the nearest move;
 - light and weather: day, night, dusk/golden hour/sunset, dawn/sunrise; INT./interior vs
   EXT./exterior; rain, snow, fog/mist;
-- subjects: "a woman", "two men", "three people", "a crowd", "a couple of friends"...; action
-  walks/runs/stands/sits, moving left/right, toward/away from camera; "@Name" adds a label;
+- subjects: "a woman", "two men", "three people", "a crowd", "a couple of friends"...; actions
+  walk, run, stand, sit / sit down, stand up, turn, look up/down/around, point, wave,
+  talk/gesture, kneel, fall, jump, drive (see actions.py), moving left/right, toward/away from
+  camera, slowly/quickly; "@Name" adds a label;
 - looks (used by remix): noir, black and white/monochrome, sepia, vintage, teal and orange,
   warm, cool, high contrast, desaturated, vivid, neon.
 """
@@ -456,13 +458,88 @@ def _count_people(tokens: list[str]) -> int:
     return min(total, 24)
 
 
+# Action verbs beyond walk/run/stand/sit (forms -> action); see actions.py for each motion.
+_ACTION_FORMS: dict[str, tuple[str, ...]] = {
+    "turn": ("turn", "turns", "turning", "turned", "spin", "spins", "spinning", "pivot",
+             "pivots", "pivoting"),
+    "point": ("point", "points", "pointing", "pointed", "gestures toward", "indicates"),
+    "wave": ("wave", "waves", "waving", "waved", "beckons", "beckoning"),
+    "talk": ("talk", "talks", "talking", "speak", "speaks", "speaking", "say", "says",
+             "saying", "argue", "argues", "arguing", "chat", "chats", "chatting", "explain",
+             "explains", "explaining", "gesture", "gestures", "gesturing", "converse",
+             "conversing", "shout", "shouts", "shouting", "yell", "yells", "yelling",
+             "whisper", "whispers", "whispering", "discuss", "discusses", "discussing"),
+    "kneel": ("kneel", "kneels", "kneeling", "knelt", "crouch", "crouches", "crouching",
+              "squat", "squats", "squatting"),
+    "fall": ("fall", "falls", "falling", "fell", "collapse", "collapses", "collapsing",
+             "trip", "trips", "tripping", "stumble", "stumbles", "stumbling", "faint",
+             "faints", "fainting"),
+    "jump": ("jump", "jumps", "jumping", "jumped", "leap", "leaps", "leaping", "hop", "hops",
+             "hopping", "bounce", "bounces", "bouncing"),
+    "drive": ("drive", "drives", "driving", "drove", "ride", "rides", "riding", "cycle",
+              "cycles", "cycling"),
+    "look": ("look", "looks", "looking", "glance", "glances", "glancing", "gaze", "gazes",
+             "gazing", "peer", "peers", "peering", "search", "searches", "searching", "scan",
+             "scans", "scanning"),
+}
+_ACTION_STEM = {f: a for a, forms in _ACTION_FORMS.items() for f in forms if " " not in f}
+_NOT_FALL = {"rain", "snow", "night", "darkness", "dark", "dusk", "leaves", "silence", "light",
+             "shadow", "shadows", "water", "ash", "dust", "petals", "tears", "curtain"}
+_NOUN_BEFORE = {"the", "ocean", "sea", "crashing", "big", "huge", "rolling", "breaking",
+                "heat", "sound", "radio", "light", "shock", "brain", "of", "a"}
+
+
+def _action_at(clause: list[str], i: int) -> str | None:
+    """The action a token names in its clause (None: not an action here)."""
+    tok = clause[i]
+    prev = clause[i - 1] if i > 0 else ""
+    nxt = clause[i + 1 : i + 3]
+    if prev in ("camera", "lens"):
+        return None
+    stem = _STEM.get(tok)
+    if stem in ("walk", "run", "stand", "sit"):
+        if tok in ("stand", "stands", "standing", "stood") and nxt[:1] == ["up"]:
+            return "stand_up"
+        if stem == "sit" and nxt[:1] == ["down"]:
+            return "sit_down"
+        if tok in ("talk", "talks", "talking"):
+            return "talk"
+        if stem == "stand" and tok.startswith("look"):
+            pass  # handled as a look below
+        else:
+            return stem
+    action = _ACTION_STEM.get(tok)
+    if action is None:
+        if tok in ("stands", "stand", "gets", "get", "rises", "rise", "rising") and nxt[:1] == [
+            "up"
+        ]:
+            return "stand_up"
+        return None
+    if action == "fall" and (prev in _NOT_FALL or nxt[:1] in (["asleep"], ["silent"])):
+        return None
+    if action in ("wave", "point", "jump", "turn", "drive") and prev in _NOUN_BEFORE:
+        return None
+    if action == "point" and nxt[:1] in (["of"], ["blank"]):
+        return None
+    if action == "jump" and nxt[:1] == ["cut"]:
+        return None
+    if action == "look":
+        for t in clause[i + 1 : i + 4]:
+            if t in ("up", "upward", "upwards", "skyward"):
+                return "look_up"
+            if t in ("down", "downward", "downwards"):
+                return "look_down"
+        return "look_around"
+    return action
+
+
 def _action(clauses: list[list[str]]) -> tuple[str, str | None, float]:
+    """The shot's action: the first action verb, preferring any over plain standing."""
+    found: list[tuple[str, str | None, float]] = []
     for clause in clauses:
         for i, tok in enumerate(clause):
-            stem = _STEM.get(tok)
-            if stem not in ("walk", "run", "stand", "sit"):
-                continue
-            if stem in ("walk", "run") and i > 0 and clause[i - 1] in ("camera", "lens"):
+            stem = _action_at(clause, i)
+            if stem is None:
                 continue
             direction = None
             speed = _speed_near(clause, i, i + 1)
@@ -489,20 +566,28 @@ def _action(clauses: list[list[str]]) -> tuple[str, str | None, float]:
                         if t in ("toward", "towards"):
                             direction = direction or "away"
                             break
-                    if t in ("away", "off", "into", "distance"):
+                    if t in ("away", "off", "into", "distance") or (
+                        t == "around" and stem == "turn"
+                    ):
                         direction = "away"
                         break
                     if t == "closer":
                         direction = "toward"
                         break
-            if stem in ("walk", "run") and direction is None:
+            if stem in ("walk", "run", "drive") and direction is None:
                 direction = "right"
-            return stem, direction, speed
-    return "stand", None, 1.0
+            found.append((stem, direction, speed))
+    for entry in found:
+        if entry[0] != "stand":
+            return entry
+    return found[0] if found else ("stand", None, 1.0)
 
 
-def parse_prompt(prompt: str, labels: tuple[str, ...] = ()) -> ShotSpec:
-    """Read a prompt's shot grammar (see the module docstring) into a `ShotSpec`."""
+def parse_prompt(prompt: str, labels: tuple[str, ...] = (), scene_heading: str = "") -> ShotSpec:
+    """Read a prompt's shot grammar (see the module docstring) into a `ShotSpec`.
+
+    `scene_heading` ("12 INT. FERRY CABIN - NIGHT") helps choose the set and interior/exterior.
+    """
     raw = prompt or ""
     text = _normalise(raw)
     clauses = _tokenise(text)
