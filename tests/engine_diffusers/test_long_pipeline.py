@@ -57,7 +57,7 @@ def _shot(model: Path, **kw) -> LongShot:  # type: ignore[no-untyped-def]
 
 
 def test_a_long_shot_is_one_pipeline_call_cut_into_windows(
-    engine, ltx_model, tmp_path, capture, monkeypatch
+    engine, ltx_distilled_model, tmp_path, capture, monkeypatch
 ):
     from diffusers import AutoencoderKLLTXVideo
 
@@ -73,7 +73,7 @@ def test_a_long_shot_is_one_pipeline_call_cut_into_windows(
 
     monkeypatch.setattr(AutoencoderKLLTXVideo, "decode", spy)
     events: list = []
-    out = run_job(engine, _shot(ltx_model), tmp_path / "job", progress=events.append)
+    out = run_job(engine, _shot(ltx_distilled_model), tmp_path / "job", progress=events.append)
     (call,) = calls  # the whole shot in ONE call, not one per window
     # 45 frames -> the model's 4k+1 = 45; each pipeline window is the planned 16 frames plus a
     # 12-frame overlap with the one before
@@ -93,7 +93,12 @@ def test_a_long_shot_is_one_pipeline_call_cut_into_windows(
     run_job(
         engine,
         TextToVideo(
-            prompt="a pier", width=W, height=H, num_frames=9, steps=2, model=str(ltx_model)
+            prompt="a pier",
+            width=W,
+            height=H,
+            num_frames=9,
+            steps=2,
+            model=str(ltx_distilled_model),
         ),
         tmp_path / "one",
     )
@@ -120,10 +125,10 @@ def test_a_long_shot_is_one_pipeline_call_cut_into_windows(
     assert any(e.preview is not None for e in denoise)
 
 
-def test_the_same_long_shot_twice_gives_the_same_frames(engine, ltx_model, tmp_path):
-    a = run_job(engine, _shot(ltx_model), tmp_path / "a")
-    b = run_job(engine, _shot(ltx_model), tmp_path / "b")
-    c = run_job(engine, _shot(ltx_model, seed=6), tmp_path / "c")
+def test_the_same_long_shot_twice_gives_the_same_frames(engine, ltx_distilled_model, tmp_path):
+    a = run_job(engine, _shot(ltx_distilled_model), tmp_path / "a")
+    b = run_job(engine, _shot(ltx_distilled_model), tmp_path / "b")
+    c = run_job(engine, _shot(ltx_distilled_model, seed=6), tmp_path / "c")
 
     def frames(root: Path, out) -> np.ndarray:  # type: ignore[no-untyped-def]
         from engine.api import SegmentRef
@@ -140,7 +145,7 @@ def test_the_same_long_shot_twice_gives_the_same_frames(engine, ltx_model, tmp_p
     assert not np.array_equal(fa, fc)
 
 
-def test_cancel_during_the_call_leaves_no_window(engine, ltx_model, tmp_path):
+def test_cancel_during_the_call_leaves_no_window(engine, ltx_distilled_model, tmp_path):
     token = CancelToken()
     seen = []
 
@@ -150,7 +155,9 @@ def test_cancel_during_the_call_leaves_no_window(engine, ltx_model, tmp_path):
             token.cancel()
 
     with pytest.raises(Cancelled):
-        run_job(engine, _shot(ltx_model), tmp_path / "job", progress=progress, cancel=token)
+        run_job(
+            engine, _shot(ltx_distilled_model), tmp_path / "job", progress=progress, cancel=token
+        )
     assert not list((tmp_path / "job").glob("w*"))
 
 
@@ -162,7 +169,7 @@ def test_windows_must_cover_the_shot():
 
 
 def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
-    tmp_path: Path, capsys, ltx_model: Path
+    tmp_path: Path, capsys, ltx_distilled_model: Path
 ) -> None:
     d = tmp_path / "Long.previz"
     cli(capsys, "new", d, "--fps", "24", "--size", "96x64")
@@ -176,7 +183,7 @@ def test_through_the_app_the_pipeline_is_used_and_a_window_can_be_rerolled(
         "--duration",
         "48f",
     )
-    cli(capsys, "models", "add", ltx_model, "--default", "--json")
+    cli(capsys, "models", "add", ltx_distilled_model, "--default", "--json")
     take = cli(capsys, "generate", d, "0010", "--steps", "2", "--seed", "3", "--json")
     r = take["recipe"]
     assert take["frame_count"] == 48 and r["long_method"] == "pipeline"
@@ -243,7 +250,7 @@ def test_the_pipeline_method_is_refused_clearly_where_there_is_none(tmp_path: Pa
     assert code != 0 and "no long-video pipeline" in err and "Traceback" not in err
 
 
-def test_streamed_decode_is_diffusers_temporal_tiling_in_pieces(ltx_model) -> None:
+def test_streamed_decode_is_diffusers_temporal_tiling_in_pieces(ltx_distilled_model) -> None:
     """The long call's decode yields exactly what the VAE's own temporal tiling returns, a few
     latent frames at a time (so a minute-long shot is never decoded whole)."""
     import torch
@@ -251,7 +258,7 @@ def test_streamed_decode_is_diffusers_temporal_tiling_in_pieces(ltx_model) -> No
 
     from engine.backends.diffusers.common import stream_temporal_decode
 
-    vae = AutoencoderKLLTXVideo.from_pretrained(str(ltx_model), subfolder="vae").eval()
+    vae = AutoencoderKLLTXVideo.from_pretrained(str(ltx_distilled_model), subfolder="vae").eval()
     t = vae.temporal_compression_ratio
     tile, stride = 4, 3
     vae.tile_sample_min_num_frames, vae.tile_sample_stride_num_frames = tile * t, stride * t
@@ -274,16 +281,20 @@ def test_streamed_decode_is_diffusers_temporal_tiling_in_pieces(ltx_model) -> No
     assert len(pieces) > 2 and max(seen) <= tile + 1  # never more than one tile at a time
 
 
-def test_a_minute_long_shot_validates_and_plans_its_windows_without_loading(ltx_model) -> None:
+def test_a_minute_long_shot_validates_and_plans_its_windows_without_loading(
+    ltx_distilled_model,
+) -> None:
     from engine.backends.diffusers import DiffusersEngine
 
     fresh = DiffusersEngine()
     wins = tuple(ShotWindow(i * 240, (i + 1) * 240, f"part {i + 1}") for i in range(6))
-    req = LongShot(windows=wins, num_frames=1440, width=W, height=H, steps=2, model=str(ltx_model))
+    req = LongShot(
+        windows=wins, num_frames=1440, width=W, height=H, steps=2, model=str(ltx_distilled_model)
+    )
     prepared, notes = fresh.prepare(req)
     # a minute at 24 fps is accepted as it is: no frame-rule snap, no one-window limit
     assert prepared.num_frames == 1440 and prepared.windows == wins and not notes
-    adapter = fresh.adapter_for(str(ltx_model))
+    adapter = fresh.adapter_for(str(ltx_distilled_model))
     made, tile, overlap, tiles = adapter.long_tiles(prepared)
     assert made == 1441  # the model's 4k+1 at least 1440; the last frame is dropped
     assert (tile, overlap) == (252, 12)  # a planned window plus the overlap, within 257
@@ -293,7 +304,9 @@ def test_a_minute_long_shot_validates_and_plans_its_windows_without_loading(ltx_
     assert fresh.loads == 0
 
 
-def test_the_long_call_uses_the_models_own_noise_schedule(ltx_model, tmp_path, capture) -> None:
+def test_the_long_call_uses_the_models_own_noise_schedule(
+    ltx_distilled_model, tmp_path, capture
+) -> None:
     """With a scheduler that shifts its schedule (as real checkpoints' configs may), the long
     call still goes through exactly the noise levels a one-window call does."""
     from diffusers import FlowMatchEulerDiscreteScheduler
@@ -302,12 +315,12 @@ def test_the_long_call_uses_the_models_own_noise_schedule(ltx_model, tmp_path, c
 
     fresh = DiffusersEngine(preview_interval_s=1e9)
     one = TextToVideo(
-        prompt="a pier", width=W, height=H, num_frames=9, steps=3, model=str(ltx_model)
+        prompt="a pier", width=W, height=H, num_frames=9, steps=3, model=str(ltx_distilled_model)
     )
     run_job(fresh, one, tmp_path / "warm")  # loads the model
     fresh._loaded.pipe.scheduler = FlowMatchEulerDiscreteScheduler(shift=3.0)
     calls = capture(LTXI2VLongMultiPromptPipeline)
-    run_job(fresh, _shot(ltx_model, steps=3), tmp_path / "long")
+    run_job(fresh, _shot(ltx_distilled_model, steps=3), tmp_path / "long")
     run_job(fresh, one, tmp_path / "one")
     window = [float(x) for x in fresh._loaded.pipe.scheduler.sigmas]
     (call,) = calls

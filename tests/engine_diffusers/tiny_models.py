@@ -72,7 +72,7 @@ def build_ltx(path: Path) -> Path:
         num_attention_heads=4,
         attention_head_dim=8,
         cross_attention_dim=32,
-        num_layers=1,
+        num_layers=2,
         caption_channels=32,
     )
     torch.manual_seed(0)

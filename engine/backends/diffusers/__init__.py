@@ -218,6 +218,7 @@ class DiffusersEngine(Engine):
                 raise
             except Exception as exc:
                 if not dev.is_oom(exc):
+                    self.unload()  # never keep a model that failed mid-run cached
                     raise
                 nxt = dev.next_plan(plan.name)
                 self.unload()

@@ -29,6 +29,7 @@ classifier-free guidance.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Iterator
@@ -42,10 +43,12 @@ from engine.api import (
     OPERATIONS,
     Bridge,
     Extend,
+    GenerationRequest,
     ImageToVideo,
     LongShot,
     Loop,
     Remix,
+    RequestError,
     TextToVideo,
 )
 from engine.backends.diffusers.common import (
@@ -149,7 +152,10 @@ class LTXAdapter(Adapter):
         return None
 
     def operations(self) -> frozenset[str]:
-        return frozenset(OPERATIONS) | {LONG_SHOT}
+        # The one-call long pipeline (its Euler-ancestral RF sampler, AdaIN, tail injection) is
+        # made for the distilled checkpoints; with the others the app chains windows instead.
+        ops = frozenset(OPERATIONS)
+        return ops | {LONG_SHOT} if self.distilled else ops
 
     def defaults(self) -> tuple[int, float]:
         if self.distilled and (self.entry is None or self.entry.default_steps is None):
@@ -161,6 +167,14 @@ class LTXAdapter(Adapter):
         if available < 1:
             return 0
         return (available - 1) // self.temporal * self.temporal + 1
+
+    def check_request(self, request: GenerationRequest) -> None:
+        from engine.backends.diffusers.speed import SpeedSettings, family_attention_problem
+
+        backend = SpeedSettings.from_options(request.options).attention
+        problem = family_attention_problem(backend, self.family) if backend else None
+        if problem is not None:
+            raise RequestError(problem)
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, dtype: Any) -> Any:
@@ -341,13 +355,62 @@ class LTXAdapter(Adapter):
 
         # "latents" there is the whole shot's starting noise; the window being denoised is
         # "latents_packed"
-        callback = WindowedSteps(
+        windowed = WindowedSteps(
             ctx, len(tiles), steps, "denoise (long call)", "latents_packed", own
         )
+        from engine.backends.diffusers.speed import reset_step_cache
+
+        def callback(call: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict:
+            out = windowed(call, step, timestep, kwargs)
+            if step >= len(call.scheduler.timesteps) - 2:
+                # the window's last step (the pipeline loops over timesteps[:-1]): the next
+                # window has other tokens (the previous window's tail appended, maybe fewer
+                # frames), so the step cache starts afresh
+                reset_step_cache(ctx.loaded.pipe)
+            return out
+
+        negative = req.negative_prompt or None
         ctx.cancel.raise_if_cancelled()
-        out = pipe(
+        with _encoded_once(pipe, prompts, negative, guidance, ctx):
+            out = self._long_call(
+                pipe, ctx, req, prompts, negative, length, guidance, sigmas, tile, overlap, callback
+            )
+        ctx.write_stream(self._decode_stream(ctx, out.frames), Window(length, 0, req.num_frames))
+        return {
+            "long_pipeline": {
+                "pipeline": LONG_PIPELINE,
+                "scheduler": type(pipe.scheduler).__name__,
+                "frames_made": length,
+                "tile_frames": tile,
+                "overlap_frames": overlap,
+                "adain_factor": LONG_ADAIN,
+                "windows": [
+                    {"latent_start": s, "latent_end": e, "prompt": text}
+                    for (s, e), text in zip(tiles, prompts, strict=True)
+                ],
+                "prompts_encoded": len(dict.fromkeys(prompts)),
+                "sigmas": [round(x, 6) for x in sigmas],
+            },
+            "decode_timestep": DECODE_TIMESTEP if self._vae.get("timestep_conditioning") else None,
+        }
+
+    @staticmethod
+    def _long_call(
+        pipe: Any,
+        ctx: RunContext,
+        req: LongShot,
+        prompts: list[str],
+        negative: str | None,
+        length: int,
+        guidance: float,
+        sigmas: list[float],
+        tile: int,
+        overlap: int,
+        callback: Any,
+    ) -> Any:
+        return pipe(
             prompt=prompts[0],
-            negative_prompt=req.negative_prompt or None,
+            negative_prompt=negative,
             prompt_segments=[
                 {"start_window": i, "end_window": i, "text": text} for i, text in enumerate(prompts)
             ],
@@ -370,23 +433,6 @@ class LTXAdapter(Adapter):
             callback_on_step_end=callback,
             callback_on_step_end_tensor_inputs=["latents_packed"],
         )
-        ctx.write_stream(self._decode_stream(ctx, out.frames), Window(length, 0, req.num_frames))
-        return {
-            "long_pipeline": {
-                "pipeline": LONG_PIPELINE,
-                "scheduler": type(pipe.scheduler).__name__,
-                "frames_made": length,
-                "tile_frames": tile,
-                "overlap_frames": overlap,
-                "adain_factor": LONG_ADAIN,
-                "windows": [
-                    {"latent_start": s, "latent_end": e, "prompt": text}
-                    for (s, e), text in zip(tiles, prompts, strict=True)
-                ],
-                "sigmas": [round(x, 6) for x in sigmas],
-            },
-            "decode_timestep": DECODE_TIMESTEP if self._vae.get("timestep_conditioning") else None,
-        }
 
     def _cond_noise(self) -> float:
         return 0.0 if self.distilled else 0.025
@@ -551,3 +597,45 @@ def _quiet_timesteps_warning() -> None:
     lg = logging.getLogger(name)
     if not any(isinstance(f, _TimestepsWarningFilter) for f in lg.filters):
         lg.addFilter(_TimestepsWarningFilter())
+
+
+@contextlib.contextmanager
+def _encoded_once(
+    pipe: Any, prompts: list[str], negative: str | None, guidance: float, ctx: RunContext
+) -> Iterator[None]:
+    """Encode every window's prompt up front, then have the long pipeline read them back.
+
+    `LTXI2VLongMultiPromptPipeline` encodes its prompt again for every window; under model
+    offload that moves the ~9.5 GB text encoder back on the GPU while the transformer is
+    resident. Here each distinct prompt is encoded once, before the transformer runs, and the
+    pipeline's per-window ``encode_prompt`` returns the stored embeddings."""
+    import torch
+
+    ctx.stage("encode")
+    cfg = guidance > 1.0
+    device = pipe._execution_device
+    stored: dict[str, tuple[Any, ...]] = {}
+    with torch.no_grad():
+        for text in dict.fromkeys(prompts):
+            ctx.cancel.raise_if_cancelled()
+            stored[text] = type(pipe).encode_prompt(
+                pipe,
+                prompt=[text],
+                negative_prompt=negative,
+                do_classifier_free_guidance=cfg,
+                num_videos_per_prompt=1,
+                max_sequence_length=LTX_PROMPT_TOKENS,
+                device=device,
+            )
+
+    def encode_prompt(prompt: Any = None, **kwargs: Any) -> tuple[Any, ...]:
+        text = prompt[0] if isinstance(prompt, list) else prompt
+        if text not in stored:  # pragma: no cover - every window's prompt is stored above
+            raise RuntimeError(f"window prompt {text!r} was not encoded up front")
+        return stored[text]
+
+    pipe.encode_prompt = encode_prompt
+    try:
+        yield
+    finally:
+        del pipe.encode_prompt

@@ -45,6 +45,8 @@ __all__ = [
     "apply_compile",
     "apply_on_load",
     "attention_backend_problem",
+    "attention_backends_for",
+    "family_attention_problem",
     "cache_paused",
     "cfg_batching",
     "reset_step_cache",
@@ -71,6 +73,33 @@ _BACKENDS: dict[str, tuple[bool, str | None]] = {
     "sage_varlen": (True, "sageattention"),
     "xformers": (True, "xformers"),
 }
+
+
+# Backends whose kernels refuse an attention mask in diffusers 0.42.1 (flash-attn 2 and 3, Sage,
+# PyTorch's flash kernel), by model family that always passes one: LTX-Video's cross-attention
+# masks the prompt's padding tokens on every step. Wan's and SkyReels' pass none.
+_MASK_REFUSING = ("flash", "_native_flash", "_flash_3", "sage")
+_FAMILY_REFUSES: dict[str, tuple[str, ...]] = {"ltx": _MASK_REFUSING}
+_FAMILY_TEXT = {"ltx": "LTX-Video", "wan": "Wan", "skyreels": "SkyReels-V2"}
+
+
+def attention_backends_for(family: str) -> tuple[str, ...]:
+    """The attention backends a model family can run with (before device and package checks)."""
+    refused = _FAMILY_REFUSES.get(family, ())
+    return tuple(sorted(b for b in _BACKENDS if b not in refused))
+
+
+def family_attention_problem(name: str, family: str) -> str | None:
+    """Why a model of `family` cannot use attention backend `name` at all (None: it can), as
+    one line for the user; checked before anything loads."""
+    if name not in _FAMILY_REFUSES.get(family, ()):
+        return None
+    who = _FAMILY_TEXT.get(family, family)
+    usable = ", ".join(attention_backends_for(family))
+    return (
+        f"attention backend {name!r} cannot run {who}: its attention always passes a mask, which "
+        f"{name!r} refuses; pick one of {usable}, or leave the attention backend unset"
+    )
 
 
 @dataclass(frozen=True)

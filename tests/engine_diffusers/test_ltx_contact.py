@@ -1,0 +1,147 @@
+"""LTX-Video at first contact with a real card (issue 13): what broke there, on tiny models.
+
+The tiny LTX transformer has two blocks, so First Block Cache really runs wherever it is used.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("diffusers")
+pytest.importorskip("transformers")
+
+from diffusers import LTXVideoTransformer3DModel  # noqa: E402
+from transformers import T5EncoderModel  # noqa: E402
+
+from engine.api import (  # noqa: E402
+    LONG_SHOT,
+    CollectingSink,
+    LongShot,
+    RequestError,
+    ShotWindow,
+    TextToVideo,
+)
+from engine.backends.diffusers import DiffusersEngine  # noqa: E402
+from engine.backends.diffusers.speed import attention_backends_for  # noqa: E402
+
+W, H = 96, 64
+
+
+def _t2v(model: Path, **kw: Any) -> TextToVideo:
+    fields: dict[str, Any] = dict(
+        prompt="wide shot, harbour, dawn",
+        width=W,
+        height=H,
+        num_frames=9,
+        fps=Fraction(24),
+        steps=2,
+        seed=3,
+        model=str(model),
+    )
+    fields.update(kw)
+    return TextToVideo(**fields)
+
+
+def _long(model: Path, **kw: Any) -> LongShot:
+    fields: dict[str, Any] = dict(
+        prompt="wide, a ferry leaves",
+        windows=(
+            ShotWindow(0, 16, "wide, a ferry leaves the pier"),
+            ShotWindow(16, 32, "the ferry turns toward camera"),
+            ShotWindow(32, 45, "the ferry turns toward camera"),
+        ),
+        width=W,
+        height=H,
+        num_frames=45,
+        fps=Fraction(24),
+        steps=2,
+        seed=5,
+        model=str(model),
+    )
+    fields.update(kw)
+    return LongShot(**fields)
+
+
+# -- defect 2: attention backends LTX cannot use ---------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["flash", "_native_flash", "_flash_3", "sage"])
+def test_ltx_refuses_mask_refusing_attention_backends_before_loading(
+    ltx_model: Path, backend: str
+) -> None:
+    engine = DiffusersEngine(device="cpu")
+    req = _t2v(ltx_model, options={"speed": {"attention": backend}})
+    with pytest.raises(RequestError) as err:
+        engine.generate(req, CollectingSink())
+    message = str(err.value)
+    assert "\n" not in message
+    assert repr(backend) in message and "mask" in message and "native" in message
+    assert engine.loads == 0  # refused before anything loaded
+    assert backend not in attention_backends_for("ltx")
+    assert backend in attention_backends_for("wan")  # Wan passes no mask: it may use them
+
+
+def test_a_model_that_fails_mid_run_is_not_kept_cached(
+    engine: DiffusersEngine, ltx_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = LTXVideoTransformer3DModel.forward
+    failures = [1]
+
+    def first_step_fails(self: Any, *a: Any, **k: Any) -> Any:
+        if failures and failures.pop():
+            raise RuntimeError("attention kernel refused the mask")
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(LTXVideoTransformer3DModel, "forward", first_step_fails)
+    with pytest.raises(RuntimeError):
+        engine.generate(_t2v(ltx_model), CollectingSink())
+    assert engine._loaded is None  # the broken model is not reused by the next job
+    loads = engine.loads
+    sink = CollectingSink()
+    engine.generate(_t2v(ltx_model), sink)
+    assert engine.loads == loads + 1 and len(sink.frames) == 9
+
+
+# -- defect 3: First Block Cache across long-shot windows ------------------------------------------
+
+
+def test_first_block_cache_survives_a_long_shot_with_a_shorter_last_window(
+    engine: DiffusersEngine, ltx_distilled_model: Path
+) -> None:
+    req = _long(ltx_distilled_model, options={"speed": {"step_cache": "first_block"}})
+    sink = CollectingSink()
+    res = engine.generate(req, sink)
+    assert res.recipe["speed"]["step_cache"]["kind"] == "first_block"
+    windows = res.recipe["diffusers"]["long_pipeline"]["windows"]
+    sizes = [w["latent_end"] - w["latent_start"] for w in windows]
+    assert len(sizes) >= 2 and sizes[-1] < sizes[0]  # the case that crashed
+    assert len(sink.frames) == 45
+
+
+# -- defect 7: the long pipeline encodes once, and only where it suits ----------------------------
+
+
+def test_a_long_shot_encodes_each_distinct_prompt_once(
+    engine: DiffusersEngine, ltx_distilled_model: Path, count_calls: Any
+) -> None:
+    encodes = count_calls(T5EncoderModel, "forward")
+    sink = CollectingSink()
+    res = engine.generate(_long(ltx_distilled_model), sink)
+    windows = res.recipe["diffusers"]["long_pipeline"]["windows"]
+    distinct = {w["prompt"] for w in windows}
+    assert len(windows) == 3 and len(distinct) == 2
+    assert encodes[0] == 2  # not once per window
+    assert res.recipe["diffusers"]["long_pipeline"]["prompts_encoded"] == 2
+
+
+def test_only_distilled_ltx_offers_the_one_call_long_shot(
+    ltx_model: Path, ltx_distilled_model: Path
+) -> None:
+    engine = DiffusersEngine(device="cpu")
+    assert LONG_SHOT in engine.capabilities_for(str(ltx_distilled_model)).operations
+    assert LONG_SHOT not in engine.capabilities_for(str(ltx_model)).operations
