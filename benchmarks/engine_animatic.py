@@ -8,7 +8,12 @@
 3. Cancel latency through the WorkerClient: time from CancelToken.cancel() to Cancelled raised
    during a long 1280x720 render. Target: < 1 s.
 
+4. With ``--compare COMMIT``: the renderer of that commit (engine/backends/animatic from
+   ``git show COMMIT:path`` into a temp package) against this one, side by side in one run,
+   interleaved, best of ``--repeats``, on the typical and heavy prompts at 1280x720.
+
     .venv/bin/python benchmarks/engine_animatic.py [--seconds 5] [--cancels 5]
+    .venv/bin/python benchmarks/engine_animatic.py --compare 385091d [--repeats 3]
 """
 
 from __future__ import annotations
@@ -99,13 +104,77 @@ def fmt(seconds_of_video: float, elapsed: float, n: int) -> str:
     return f"{seconds_of_video / elapsed:6.1f}x ({n / elapsed:6.1f} fps)"
 
 
+def old_renderer(commit: str, tmp: Path):
+    """(parse_prompt, ShotRenderer) of the animatic at `commit`, loaded as a temp package."""
+    import importlib
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    pkg = tmp / "animatic_old"
+    pkg.mkdir()
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", commit, "engine/backends/animatic/"],
+        cwd=root, check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    for name in names:
+        if not name.endswith(".py"):
+            continue
+        src = subprocess.run(
+            ["git", "show", f"{commit}:{name}"], cwd=root, check=True, capture_output=True,
+            text=True,
+        ).stdout  # fmt: skip
+        src = src.replace("engine.backends.animatic", "animatic_old")
+        (pkg / Path(name).name).write_text(src)
+    sys.path.insert(0, str(tmp))
+    grammar = importlib.import_module("animatic_old.grammar")
+    render = importlib.import_module("animatic_old.render")
+    return grammar.parse_prompt, render.ShotRenderer
+
+
+def compare(commit: str, n: int, repeats: int) -> None:
+    w, h = 1280, 720
+    video_s = float(n / FPS)
+    with tempfile.TemporaryDirectory() as tmp:
+        old_parse, old_cls = old_renderer(commit, Path(tmp))
+        print(f"## renderer at {commit} vs this tree, {w}x{h}, {n} frames, best of {repeats}")
+        print(f"{'prompt':>8} | {'old':>22} | {'new':>22} | new/old time")
+        for name, prompt in PROMPTS.items():
+            best = {"old": 1e9, "new": 1e9}
+            for _ in range(repeats):
+                for key, parse, cls in (
+                    ("old", old_parse, old_cls),
+                    ("new", parse_prompt, ShotRenderer),
+                ):
+                    r = cls(parse(prompt), w, h, seed=1, duration=video_s)
+                    r.frame_at(0.0)
+                    t0 = time.perf_counter()
+                    for i in range(n):
+                        r.frame_at(float(i / FPS))
+                    best[key] = min(best[key], time.perf_counter() - t0)
+            print(
+                f"{name:>8} | {fmt(video_s, best['old'], n)} | {fmt(video_s, best['new'], n)} | "
+                f"{best['new'] / best['old']:.2f}"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--cancels", type=int, default=5)
+    ap.add_argument("--compare", metavar="COMMIT", help="old renderer vs this one, then exit")
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     n = int(round(args.seconds * FPS))
     video_s = float(n / FPS)
+    if args.compare:
+        cv2.setNumThreads(1)
+        compare(args.compare, n, args.repeats)
+        e = render_and_encode(PROMPTS["typical"], 1280, 720, n, threads=0)
+        print(
+            f"\ntypical 1280x720 render + encode (the job's path), all cores: {fmt(video_s, e, n)}"
+        )
+        return
 
     print(f"# animatic engine benchmark — {time.strftime('%Y-%m-%d')}")
     print(
