@@ -122,3 +122,26 @@ def test_one_off_actions_change_height() -> None:
     assert abs(pose_at("fall", 3.0).roll) > 1.0
     assert max(pose_at("jump", t / 10).y for t in range(20)) > 0.3
     assert pose_at("stand_up", -1.0).crouch > 0.8 and pose_at("stand_up", 3.0).crouch < 0.1
+
+
+# ---------------------------------------------------------------------------------------------
+# camera moves that read (kept here with the other frame-measured motion checks)
+
+
+def mask_height(frame: np.ndarray) -> int:
+    rows = np.nonzero(figure_mask(frame).any(axis=1))[0]
+    return int(rows.max() - rows.min() + 1)
+
+
+def test_a_slow_dolly_in_grows_the_subject_by_fifteen_percent_in_four_seconds() -> None:
+    f = generate(
+        TextToVideo(
+            prompt="wide shot, a woman stands, slow dolly in",
+            width=W,
+            height=H,
+            num_frames=25,
+            fps=Fraction(6),
+            seed=1,
+        )  # fmt: skip
+    )
+    assert mask_height(f[-1]) >= 1.15 * mask_height(f[0]), (mask_height(f[0]), mask_height(f[-1]))
