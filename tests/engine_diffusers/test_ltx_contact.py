@@ -27,7 +27,6 @@ from engine.api import (  # noqa: E402
     TextToVideo,
 )
 from engine.backends.diffusers import DiffusersEngine  # noqa: E402
-from engine.backends.diffusers.speed import attention_backends_for  # noqa: E402
 
 W, H = 96, 64
 
@@ -74,6 +73,8 @@ def _long(model: Path, **kw: Any) -> LongShot:
 def test_ltx_refuses_mask_refusing_attention_backends_before_loading(
     ltx_model: Path, backend: str
 ) -> None:
+    from engine.backends.diffusers.speed import attention_backends_for
+
     engine = DiffusersEngine(device="cpu")
     req = _t2v(ltx_model, options={"speed": {"attention": backend}})
     with pytest.raises(RequestError) as err:
@@ -145,3 +146,83 @@ def test_only_distilled_ltx_offers_the_one_call_long_shot(
     engine = DiffusersEngine(device="cpu")
     assert LONG_SHOT in engine.capabilities_for(str(ltx_distilled_model)).operations
     assert LONG_SHOT not in engine.capabilities_for(str(ltx_model)).operations
+
+
+# -- defect 8: the 2B catalog entry ------------------------------------------------------------------
+
+
+def test_the_2b_ltx_entry_is_a_checkpoint_that_does_what_it_advertises() -> None:
+    from engine.catalog import CATALOG
+
+    (entry,) = [e for e in CATALOG if e.family == "ltx" and "2B" in e.title]
+    # 0.9.0 (the Lightricks/LTX-Video root) has no multi-condition keyframes, end pins or
+    # timestep-aware VAE: the entry must name 0.9.5 or later for every operation it lists
+    assert entry.id != "Lightricks/LTX-Video"
+    assert "0.9.5" in entry.id and {"bridge", "extend", "loop"} <= set(entry.operations)
+
+
+# -- defect 6: the distilled multi-scale recipe, and guidance rescale on dev ----------------------
+
+
+@pytest.fixture(scope="module")
+def ltx_distilled_upsampler_model(
+    ltx_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The tiny LTX weights as a distilled folder with a tiny spatial upsampler installed."""
+    import shutil
+
+    from tests.engine_diffusers.tiny_models import build_ltx_upsampler
+
+    path = tmp_path_factory.mktemp("ms") / "tiny-ltx-distilled-ms"
+    shutil.copytree(ltx_model, path)
+    build_ltx_upsampler(path / "latent_upsampler")
+    return path
+
+
+def test_distilled_runs_the_multiscale_recipe_when_the_upsampler_is_installed(
+    engine: DiffusersEngine, ltx_distilled_upsampler_model: Path, capture: Any
+) -> None:
+    from diffusers import LTXConditionPipeline, LTXLatentUpsamplePipeline
+
+    from engine.backends.diffusers.ltx import DISTILLED_TIMESTEPS, REFINE_TIMESTEPS
+
+    calls = capture(LTXConditionPipeline)
+    ups = capture(LTXLatentUpsamplePipeline)
+    sink = CollectingSink()
+    res = engine.generate(_t2v(ltx_distilled_upsampler_model, steps=None, guidance=None), sink)
+    first, refine = calls
+    assert (first["width"], first["height"]) == (64, 32)  # 2/3 of 96x64, to the multiple of 32
+    assert list(first["timesteps"]) == list(DISTILLED_TIMESTEPS)
+    assert len(ups) == 1 and ups[0]["adain_factor"] == 1.0
+    assert (refine["width"], refine["height"]) == (128, 64)  # doubled by the upsampler
+    assert list(refine["timesteps"]) == list(REFINE_TIMESTEPS)
+    assert refine["denoise_strength"] == 0.999 and refine["latents"] is not None
+    assert len(sink.frames) == 9 and sink.frames[0].shape == (H, W, 3)
+    assert res.recipe["diffusers"]["multiscale"]["refine_pass"] == "128x64"
+
+
+def test_distilled_without_an_upsampler_says_so_once_and_runs_one_pass(
+    engine: DiffusersEngine, ltx_distilled_model: Path, capture: Any, monkeypatch: Any
+) -> None:
+    from diffusers import LTXConditionPipeline
+
+    from engine.backends.diffusers import ltx
+
+    monkeypatch.setattr(ltx, "_UPSAMPLER_NOTED", set())
+    calls = capture(LTXConditionPipeline)
+    a = engine.generate(_t2v(ltx_distilled_model, steps=None, guidance=None), CollectingSink())
+    b = engine.generate(_t2v(ltx_distilled_model, steps=None, guidance=None), CollectingSink())
+    assert len(calls) == 2 and all((c["width"], c["height"]) == (W, H) for c in calls)
+    said = [n for n in a.notes if "no spatial latent upsampler" in n]
+    assert len(said) == 1 and not any("no spatial latent upsampler" in n for n in b.notes)
+
+
+def test_dev_ltx_under_guidance_gets_the_published_guidance_rescale(
+    engine: DiffusersEngine, ltx_model: Path, capture: Any
+) -> None:
+    from diffusers import LTXConditionPipeline
+
+    calls = capture(LTXConditionPipeline)
+    res = engine.generate(_t2v(ltx_model, guidance=3.0), CollectingSink())
+    assert calls[0]["guidance_rescale"] == 0.7
+    assert res.recipe["diffusers"]["guidance_rescale"] == 0.7

@@ -260,3 +260,17 @@ def build_skyreels(path: Path) -> Path:
     )
     pipe.save_pretrained(str(path), safe_serialization=True)
     return path
+
+
+def build_ltx_upsampler(path: Path) -> Path:
+    """A tiny spatial latent upsampler (`LTXLatentUpsamplerModel`, 2x in space) for the tiny
+    LTX's 8-channel latents, saved where a model folder keeps it (``latent_upsampler/``)."""
+    import torch
+    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+
+    torch.manual_seed(0)
+    model = LTXLatentUpsamplerModel(
+        in_channels=8, mid_channels=32, num_blocks_per_stage=1, dims=3, spatial_upsample=True
+    )
+    model.save_pretrained(str(path), safe_serialization=True)
+    return path

@@ -30,6 +30,7 @@ classifier-free guidance.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 from collections.abc import Iterator
@@ -71,6 +72,25 @@ log = logging.getLogger(__name__)
 # Lightricks' schedule for the distilled 0.9.7/0.9.8 checkpoints (first pass, 8 steps).
 DISTILLED_TIMESTEPS = (1000.0, 993.0, 987.0, 981.0, 975.0, 909.0, 725.0, 0.03)
 DECODE_TIMESTEP = 0.05
+# Lightricks' multi-scale recipe for the distilled checkpoints (diffusers' LTX-Video docs): the
+# first pass at 2/3 of the size, the latents doubled by the spatial upsampler (its AdaIN pulled
+# fully to the first pass), then a short refine pass at the doubled size from the upsampled
+# latents (denoise strength 0.999 over these timesteps), resized to the asked size on output.
+MULTISCALE_DOWNSCALE = 2 / 3
+REFINE_TIMESTEPS = (1000.0, 909.0, 725.0, 421.0, 0.0)
+REFINE_DENOISE = 0.999
+UPSAMPLER_ADAIN = 1.0
+UPSAMPLER_SUBFOLDER = "latent_upsampler"
+UPSAMPLER_REPOS = (
+    "Lightricks/ltxv-spatial-upscaler-0.9.8",
+    "Lightricks/ltxv-spatial-upscaler-0.9.7",
+)
+# The published guidance rescale for guided (dev) runs: keeps classifier-free guidance from
+# over-saturating (diffusers' LTX-Video docs use 0.7).
+GUIDANCE_RESCALE = 0.7
+# Lightricks' default negative prompt (diffusers' LTXConditionPipeline example), used when a
+# shot has none and guidance is on.
+DEFAULT_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 DECODE_NOISE_SCALE = 0.025
 # Long shots in one call: latent frames each pipeline window shares with the one before (3, the
 # pipeline's own default of 24 frames at LTX's 8x time compression), and its AdaIN pull
@@ -168,6 +188,16 @@ class LTXAdapter(Adapter):
             return 0
         return (available - 1) // self.temporal * self.temporal + 1
 
+    def prepare(
+        self, request: GenerationRequest, engine: str
+    ) -> tuple[GenerationRequest, list[str]]:
+        request, notes = super().prepare(request, engine)
+        guidance = request.guidance if request.guidance is not None else self.defaults()[1]
+        if not request.negative_prompt and guidance > 1:
+            request = dataclasses.replace(request, negative_prompt=DEFAULT_NEGATIVE_PROMPT)
+            notes.append("no negative prompt given: LTX-Video's default negative prompt is used")
+        return request, notes
+
     def check_request(self, request: GenerationRequest) -> None:
         from engine.backends.diffusers.speed import SpeedSettings, family_attention_problem
 
@@ -252,10 +282,22 @@ class LTXAdapter(Adapter):
         # 2. The schedule.
         steps, guidance = int(req.steps or self.defaults()[0]), float(req.guidance or 0.0)
         timesteps = self.distilled_schedule(steps)
-        # 3. Denoise to latents (the step callback reports, previews and raises on cancel).
-        latents = self._denoise(
-            ctx, conds, window.length, steps, guidance, timesteps, denoise_strength
-        )
+        # 3. Denoise to latents (the step callback reports, previews and raises on cancel):
+        # distilled checkpoints at their schedule run Lightricks' multi-scale recipe when the
+        # spatial upsampler is installed.
+        upsampler = self.upsampler_folder() if timesteps and denoise_strength == 1 else None
+        if timesteps and denoise_strength == 1 and upsampler is None:
+            self._no_upsampler_note(ctx)
+        if upsampler is not None:
+            latents, recipe["multiscale"] = self._multiscale(
+                ctx, conds, window.length, guidance, timesteps, upsampler
+            )
+        else:
+            latents = self._denoise(
+                ctx, conds, window.length, steps, guidance, timesteps, denoise_strength
+            )
+        if guidance > 1:
+            recipe["guidance_rescale"] = GUIDANCE_RESCALE
         # 4. Decode, then stream the kept frames into the sink.
         video = self._decode(ctx, latents)
         ctx.write(video, window)
@@ -477,16 +519,19 @@ class LTXAdapter(Adapter):
         timesteps: list[float] | None,
         denoise_strength: float,
         stage: str = "denoise",
+        size: tuple[int, int] | None = None,
+        latents: Any = None,
     ) -> Any:
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
         req, pipe = ctx.request, ctx.loaded.pipe
+        width, height = size or (req.width, req.height)
         p, pt = self._patch
         lf = ((length - 1) // self.temporal + 1) // pt
         ctx.preview_geometry = (
             lf,
-            req.height // self.spatial // p,
-            req.width // self.spatial // p,
+            height // self.spatial // p,
+            width // self.spatial // p,
         )
         total = len(timesteps) if timesteps else steps
         if denoise_strength < 1:
@@ -508,12 +553,13 @@ class LTXAdapter(Adapter):
         kwargs: dict[str, Any] = dict(
             prompt=req.prompt,
             negative_prompt=req.negative_prompt or None,
-            height=req.height,
-            width=req.width,
+            height=height,
+            width=width,
             num_frames=length,
             frame_rate=float(req.fps),
             num_inference_steps=steps,
             guidance_scale=guidance,
+            guidance_rescale=GUIDANCE_RESCALE if guidance > 1 else 0.0,
             denoise_strength=denoise_strength,
             image_cond_noise_scale=self._cond_noise(),
             generator=ctx.generator(),
@@ -525,9 +571,118 @@ class LTXAdapter(Adapter):
             kwargs["conditions"] = conditions
         if timesteps:
             kwargs["timesteps"] = timesteps
+        if latents is not None:
+            kwargs["latents"] = latents
         ctx.cancel.raise_if_cancelled()
         out = pipe(**kwargs)
         return out.frames
+
+    # -- the distilled multi-scale recipe --------------------------------------------------------
+    def upsampler_folder(self) -> Any:
+        """The spatial latent upsampler's folder (config.json + safetensors), or None: the
+        model folder's ``latent_upsampler/``, ``PREVIZ_LTX_UPSAMPLER``, or Lightricks' upscaler
+        repository in the Hugging Face cache (never downloaded here)."""
+        import os
+        from pathlib import Path
+
+        candidates = [self.folder.path / UPSAMPLER_SUBFOLDER]
+        env = os.environ.get("PREVIZ_LTX_UPSAMPLER")
+        if env:
+            candidates += [Path(env), Path(env) / UPSAMPLER_SUBFOLDER]
+        for c in candidates:
+            if (c / "config.json").is_file() and any(c.glob("*.safetensors")):
+                return c
+        try:
+            from huggingface_hub import snapshot_download
+        except ImportError:  # pragma: no cover - the diffusers extra brings it
+            return None
+        for repo in UPSAMPLER_REPOS:
+            try:
+                root = Path(snapshot_download(repo, local_files_only=True))
+            except Exception:  # noqa: BLE001 - not in the cache
+                continue
+            c = root / UPSAMPLER_SUBFOLDER
+            if (c / "config.json").is_file() and any(c.glob("*.safetensors")):
+                return c
+        return None
+
+    def _no_upsampler_note(self, ctx: RunContext) -> None:
+        key = str(self.folder.path)
+        if key in _UPSAMPLER_NOTED:
+            return
+        _UPSAMPLER_NOTED.add(key)
+        text = (
+            f"{self.name}: no spatial latent upsampler installed, so the distilled model runs "
+            "one pass at full size instead of its multi-scale recipe (install "
+            f"{UPSAMPLER_REPOS[0]} with `previz models download` for it)"
+        )
+        log.warning(text)
+        ctx.notes.append(text)
+
+    def _upsample_pipeline(self, loaded: LoadedModel, folder: Any) -> Any:
+        """diffusers' LTXLatentUpsamplePipeline over the loaded VAE and the upsampler."""
+        from diffusers import LTXLatentUpsamplePipeline
+        from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+
+        def build(base: dict[str, Any]) -> Any:
+            model = LTXLatentUpsamplerModel.from_pretrained(
+                str(folder), **pretrained_kwargs(loaded.dtype)
+            )
+            model.to(loaded.pipe._execution_device)  # small: kept on the device
+            return LTXLatentUpsamplePipeline(vae=base["vae"], latent_upsampler=model)
+
+        return derived_pipeline(loaded, "upsample", build)
+
+    def multiscale_sizes(self, width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((first pass w, h), (refine pass w, h)): 2/3 of the size, down to the pipeline's
+        multiple, then doubled by the upsampler."""
+        m = self.size_multiple
+        dw = max(m, int(width * MULTISCALE_DOWNSCALE) // m * m)
+        dh = max(m, int(height * MULTISCALE_DOWNSCALE) // m * m)
+        return (dw, dh), (2 * dw, 2 * dh)
+
+    def _multiscale(
+        self,
+        ctx: RunContext,
+        conds: list[Condition],
+        length: int,
+        guidance: float,
+        timesteps: list[float],
+        folder: Any,
+    ) -> tuple[Any, dict[str, Any]]:
+        import torch
+
+        req = ctx.request
+        first, refine = self.multiscale_sizes(req.width, req.height)
+        small = self._denoise(
+            ctx, conds, length, len(timesteps), guidance, timesteps, 1.0, size=first
+        )
+        ctx.cancel.raise_if_cancelled()
+        ctx.stage("upsample")
+        upsample = self._upsample_pipeline(ctx.loaded, folder)
+        with torch.no_grad():
+            up = upsample(latents=small, adain_factor=UPSAMPLER_ADAIN, output_type="latent").frames
+        refine_steps = list(REFINE_TIMESTEPS)
+        latents = self._denoise(
+            ctx,
+            conds,
+            length,
+            len(refine_steps),
+            guidance,
+            refine_steps,
+            REFINE_DENOISE,
+            stage="refine",
+            size=refine,
+            latents=up,
+        )
+        return latents, {
+            "first_pass": f"{first[0]}x{first[1]}",
+            "upsampler": str(folder),
+            "refine_pass": f"{refine[0]}x{refine[1]}",
+            "refine_timesteps": refine_steps,
+            "refine_denoise_strength": REFINE_DENOISE,
+            "output": f"{req.width}x{req.height} (resized from the refine pass)",
+        }
 
     def _decode_inputs(self, ctx: RunContext, latents: Any) -> tuple[Any, Any, Any]:
         """(VAE, latents to decode, decode timestep): denormalised, with decode noise for
@@ -583,6 +738,9 @@ class LTXAdapter(Adapter):
         finally:
             vae.use_framewise_decoding = framewise
             ctx.loaded.pipe.maybe_free_model_hooks()
+
+
+_UPSAMPLER_NOTED: set[str] = set()  # model folders already told they have no upsampler
 
 
 class _TimestepsWarningFilter(logging.Filter):

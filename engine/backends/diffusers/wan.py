@@ -23,6 +23,7 @@ Wan pipelines' text cleaning needs the optional ``ftfy`` package).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
@@ -62,6 +63,19 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 GREY = 128  # the value VACE reads as "nothing here yet"
+# Wan's own default negative prompt (Wan's sample_neg_prompt, in the English of diffusers' Wan
+# pipeline examples), used when a shot has none and guidance is on.
+DEFAULT_NEGATIVE_PROMPT = (
+    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
+    "images, static, overall gray, worst quality, low quality, JPEG compression residue, ugly, "
+    "incomplete, extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, "
+    "misshapen limbs, fused fingers, still picture, messy background, three legs, many people "
+    "in the background, walking backwards"
+)
+# Frames the checkpoints were trained on (one window): Wan 2.1 and 2.2 A14B 81 (5 s at 16 fps),
+# Wan 2.2 TI2V-5B 121 (5 s at 24 fps). The pipelines take more, with repetition and drift.
+TRAINED_FRAMES = {"ti2v": 121}
+TRAINED_FRAMES_DEFAULT = 81
 
 
 @dataclass(frozen=True)
@@ -203,6 +217,10 @@ class WanAdapter(Adapter):
                         "in between"
                     )
 
+    @property
+    def trained_frames(self) -> int:
+        return TRAINED_FRAMES.get(self.variant, TRAINED_FRAMES_DEFAULT)
+
     def prepare(
         self, request: GenerationRequest, engine: str
     ) -> tuple[GenerationRequest, list[str]]:
@@ -210,6 +228,22 @@ class WanAdapter(Adapter):
         if reference_images(request) and self.variant != "vace":
             notes.append(
                 f"reference images are not used by {self.name} (only Wan VACE models take them)"
+            )
+        trained = self.trained_frames
+        if request.num_frames > trained:
+            notes.append(
+                f"{request.num_frames} frames is more than the {trained} {self.name} was trained "
+                f"on: expect repeated or drifting motion past frame {trained}; make a longer shot "
+                "by extending it instead"
+            )
+        guidance = request.guidance if request.guidance is not None else self.defaults()[1]
+        if not request.negative_prompt and guidance > 1:
+            request = dataclasses.replace(request, negative_prompt=DEFAULT_NEGATIVE_PROMPT)
+            notes.append("no negative prompt given: Wan's default negative prompt is used")
+        if isinstance(request, Extend) and self.variant in ("i2v", "ti2v"):
+            notes.append(
+                f"{self.name} continues from the take's last frame only, so motion may not carry "
+                "across the join; a Wan VACE model pins the whole lossless tail"
             )
         return request, notes
 
