@@ -121,9 +121,11 @@ CATALOG: tuple[CatalogEntry, ...] = (
         default_guidance=5.0,
     ),
     CatalogEntry(
-        id="Lightricks/LTX-Video",
+        # 0.9.5, not the repository's 0.9.0 root: 0.9.0 lacks multi-condition keyframes, end
+        # pins and the timestep-aware VAE that the operations below rely on
+        id="Lightricks/LTX-Video-0.9.5",
         family="ltx",
-        title="LTX-Video 2B (original release)",
+        title="LTX-Video 0.9.5 2B",
         operations=_ALL,
         size_gb=28.0,
         vram_gb=12.0,
@@ -131,10 +133,10 @@ CATALOG: tuple[CatalogEntry, ...] = (
         native_fps=None,
         sizes=((704, 480), (768, 512)),
         max_frames=257,
-        licence="OpenRAIL-M (see the model card)",
+        licence=_LTX_LICENCE,
         default_steps=50,
         default_guidance=3.0,
-        notes="smallest LTX; keyframes between the ends are less reliable than 0.9.5+",
+        notes="smallest LTX; keyframes at any frame, extend both ways, bridge",
     ),
     CatalogEntry(
         id="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",

@@ -16,7 +16,7 @@ def test_the_catalogue_lists_the_recommended_models_with_their_needs():
     assert len(ids) == len(set(ids))
     for wanted in (
         "Lightricks/LTX-Video-0.9.7-distilled",
-        "Lightricks/LTX-Video",
+        "Lightricks/LTX-Video-0.9.5",
         "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
         "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
         "Wan-AI/Wan2.2-TI2V-5B-Diffusers",
