@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from engine.backends.animatic.dressing import Look, read_dressing
+
 __all__ = ["CameraMove", "ShotSpec", "parse_prompt", "SHOT_SIZES"]
 
 # Visible height (metres) at the subject for each shot size, seen through the reference lens.
@@ -73,6 +75,12 @@ class ShotSpec:
     labels: tuple[str, ...] = ()
     looks: frozenset[str] = frozenset()
     terms: tuple[str, ...] = field(default=(), compare=False)
+    # the dressing (see dressing.py): set kind, the key its layout is seeded from, each figure's
+    # look (labels first), the props as (kind, colour or None)
+    setting: str = "plaza"
+    location: str = ""
+    cast: tuple[Look, ...] = ()
+    props: tuple[tuple[str, tuple[int, int, int] | None], ...] = ()
 
     def move(self, kind: str) -> CameraMove | None:
         for m in self.moves:
@@ -675,6 +683,11 @@ def parse_prompt(prompt: str, labels: tuple[str, ...] = (), scene_heading: str =
         figures = 1  # a close shot is a shot of someone
     if framing == "pov":
         handheld = handheld or not static and not moves and action in ("walk", "run")
+    dressing = read_dressing(
+        raw, tuple(all_labels), scene_heading, figures, interior if found.get("place") else None
+    )
+    if dressing.interior is not None:
+        interior = dressing.interior
 
     return ShotSpec(
         shot_size=size,
@@ -695,4 +708,8 @@ def parse_prompt(prompt: str, labels: tuple[str, ...] = (), scene_heading: str =
         labels=tuple(all_labels),
         looks=looks,
         terms=tuple(terms),
+        setting=dressing.setting,
+        location=dressing.location,
+        cast=dressing.cast,
+        props=dressing.props,
     )

@@ -15,7 +15,9 @@ import numpy as np
 
 from engine.backends.animatic.camera import NEAR, CameraPose, CameraRig
 from engine.backends.animatic.effects import Overlay, Weather, apply_haze
+from engine.backends.animatic.figures import draw_figure, figure_pose
 from engine.backends.animatic.grammar import ShotSpec
+from engine.backends.animatic.pose import Pose
 from engine.backends.animatic.scene import Box, Figure, Light, Scene, build_scene, light_for
 
 __all__ = ["ShotRenderer"]
@@ -33,6 +35,11 @@ _BOX_FACES = (
     ((2, 3, 7, 6), (0.0, 1.0, 0.0), 1.12),  # top (+y)
     ((0, 4, 5, 1), (0.0, -1.0, 0.0), 0.6),  # bottom (-y)
 )
+
+
+_FACE_IDX = np.array([f[0] for f in _BOX_FACES])
+_FACE_FIRST = _FACE_IDX[:, 0]
+_FACE_NORMALS = np.array([f[1] for f in _BOX_FACES])
 
 
 def _box_corners(box: Box) -> np.ndarray:
@@ -104,7 +111,10 @@ class _View:
         dv = -self.f * cam[..., 1] / z
         if self.roll:  # image rotation, counter-clockwise for a positive roll
             du, dv = self.cr * du + self.sr * dv, -self.sr * du + self.cr * dv
-        return np.stack([self.cx + du, self.cy + dv], axis=-1)
+        out = np.empty(du.shape + (2,))
+        out[..., 0] = du + self.cx
+        out[..., 1] = dv + self.cy
+        return out
 
     def polygon(self, world: np.ndarray) -> np.ndarray | None:
         """Projected, clipped polygon in fixed-point pixels, or None if not visible."""
@@ -112,19 +122,19 @@ class _View:
 
     def polygon_cam(self, cam: np.ndarray) -> np.ndarray | None:
         """Like `polygon`, from camera-space vertices."""
-        if (cam[:, 2] < NEAR).any():
-            if (cam[:, 2] < NEAR).all():
+        z = cam[:, 2]
+        if z.min() < NEAR:
+            if z.max() < NEAR:
                 return None
             cam = _clip_near(cam)
             if len(cam) < 3:
                 return None
         pts = self.pix(cam)
         x0, y0, x1, y1 = self.rect
-        if (pts[:, 0] < x0).all() or (pts[:, 0] > x1).all():
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        if hi[0] < x0 or lo[0] > x1 or hi[1] < y0 or lo[1] > y1:
             return None
-        if (pts[:, 1] < y0).all() or (pts[:, 1] > y1).all():
-            return None
-        if (pts < (x0, y0)).any() or (pts > (x1, y1)).any():
+        if lo[0] < x0 or lo[1] < y0 or hi[0] > x1 or hi[1] > y1:
             pts = _clip_rect(pts, x0, y0, x1, y1)
             if len(pts) < 3:
                 return None
@@ -207,8 +217,9 @@ class ShotRenderer:
             else None
         )
         self.overlay = Overlay(overlay_text, width, height) if overlay_text else None
-        self._strip = None if spec.interior else self._make_strip()
-        self._bands = None if spec.interior else self._make_bands()
+        interior = self.scene.interior
+        self._strip = None if interior else self._make_strip()
+        self._bands = None if interior else self._make_bands()
         self._grid = self._make_grid()
         self._box_corners = [_box_corners(b) for b in self.scene.boxes]
         self._trunks = [
@@ -226,13 +237,33 @@ class ShotRenderer:
         )
         self._prop_corners = _box_corners(self.scene.prop) if self.scene.prop is not None else None
         light = self.light
+        sc = self.scene
+        self._flats = [
+            (np.array(fl.points, float), self._flat_col(fl.colour, fl.points)) for fl in sc.flats
+        ]
+        self._lines: list[tuple[np.ndarray, np.ndarray, tuple[int, int, int]]] = []
+        by_col: dict[tuple, list] = {}
+        for a, b, c in sc.lines:
+            by_col.setdefault(tuple(c), []).append((a, b))
+        for c, segs in by_col.items():
+            arr = np.array(segs, float)
+            self._lines.append((arr[:, 0], arr[:, 1], self._flat_col(c, arr[0])))
+        self._glows = (
+            (
+                np.array([g[:3] for g in sc.glows], float),
+                [g[3] for g in sc.glows],
+                [tuple(int(v) for v in g[4]) for g in sc.glows],
+            )
+            if sc.glows
+            else None
+        )
         self._cloud_col = _col(
             _mix(light.sky_horizon, (255, 255, 255), 0.35)
             if spec.time_of_day != "night"
             else _mix(light.sky_top, light.sky_horizon, 0.7)
         )
         self._ridge_col = _col(_mix(light.sky_horizon, _scale(light.ground_far, 0.75), 0.55))
-        if spec.interior:
+        if interior:
             self._grid_col = _col(_scale(light.floor, 0.8))
         else:
             self._grid_col = _col(_scale(_mix(light.ground_far, light.ground_near, 0.55), 0.8))
@@ -331,8 +362,12 @@ class ShotRenderer:
                 start = max(0, min(3 * self.ch, start))
                 canvas = self._strip[start : start + self.ch].copy()
             self._draw_sky(canvas, view)
-        self._draw_grid(canvas, view)
+        if self.scene.grid:
+            self._draw_grid(canvas, view)
+        self._draw_set(canvas, view)
         self._draw_objects(canvas, view, t)
+        if self.scene.glows and self.light.lamps:
+            self._draw_glows(canvas, view)
         frame = canvas
         if self.light.haze > 0:
             apply_haze(frame, self.light.fog_colour, self.light.haze)
@@ -341,6 +376,36 @@ class ShotRenderer:
         if self.overlay is not None:
             self.overlay.draw(frame)
         return frame
+
+    def _flat_col(self, colour, points) -> tuple[int, int, int]:
+        depth = float(np.mean(np.abs(np.asarray(points, float)[..., 2]))) if len(points) else 0.0
+        return self._shade(colour, min(depth, 40.0))
+
+    def _draw_set(self, canvas: np.ndarray, view: _View) -> None:
+        """Ground flats (deck, road, sea, rug) then set lines (planks, kerbs), under the objects."""
+        for pts, col in self._flats:
+            poly = view.polygon(pts)
+            if poly is not None:
+                cv2.fillPoly(canvas, [poly], col, cv2.LINE_AA, SHIFT)
+        for a, b, col in self._lines:
+            segs = _segments(view, a, b)
+            if len(segs):
+                cv2.polylines(canvas, segs, False, col, 1, cv2.LINE_AA, SHIFT)
+
+    def _draw_glows(self, canvas: np.ndarray, view: _View) -> None:
+        pos, radii, cols = self._glows
+        cam = view.cam(pos)
+        ok = cam[:, 2] > 0.3
+        if not ok.any():
+            return
+        pix = view.pix(cam)
+        for i in np.nonzero(ok)[0].tolist():
+            r = view.f * radii[i] / cam[i, 2]
+            if r < 2000:
+                cv2.circle(
+                    canvas, _fix(pix[i]), max(1, int(max(r, 1.0) * ONE)), cols[i], -1,
+                    cv2.LINE_AA, SHIFT,
+                )  # fmt: skip
 
     def _draw_sky(self, canvas: np.ndarray, view: _View) -> None:
         sc = self.scene
@@ -422,7 +487,10 @@ class ShotRenderer:
         ]
         width = x1 - x0
         wy0, wy1 = 1.0, min(2.4, c - 0.3)
-        for k in (-0.28, 0.28):  # two windows on the back wall
+        for fl in self.scene.details:
+            col = light.window if fl.colour[0] < 0 else fl.colour
+            surfaces.append((list(fl.points), col, 1.0))
+        for k in () if self.scene.details else (-0.28, 0.28):  # two windows on the back wall
             cx = k * width
             surfaces.append(
                 (
@@ -437,6 +505,17 @@ class ShotRenderer:
                 )
             )
         dz = z0 + 0.6 * (z1 - z0)  # a door on the left wall
+        if not self.scene.details:
+            self._legacy_details(surfaces, x0, x1, dz, wall)
+        for pts, colour, shade in surfaces:
+            poly = view.polygon(np.array(pts, float))
+            if poly is not None:
+                is_window = colour is light.window
+                col = colour if is_window else _tint(_scale(colour, shade), light, tint=False)
+                cv2.fillPoly(canvas, [poly], _col(col), cv2.LINE_AA, SHIFT)
+
+    @staticmethod
+    def _legacy_details(surfaces: list, x0: float, x1: float, dz: float, wall) -> None:
         surfaces.append(
             (
                 [
@@ -461,12 +540,6 @@ class ShotRenderer:
                 1.0,
             )
         )  # a picture frame on the right wall
-        for pts, colour, shade in surfaces:
-            poly = view.polygon(np.array(pts, float))
-            if poly is not None:
-                is_window = colour is light.window
-                col = colour if is_window else _tint(_scale(colour, shade), light, tint=False)
-                cv2.fillPoly(canvas, [poly], _col(col), cv2.LINE_AA, SHIFT)
 
     def _shade(self, colour, depth: float, *, tint: bool = True) -> tuple[int, int, int]:
         light = self.light
@@ -495,11 +568,15 @@ class ShotRenderer:
             x0, y0, x1, y1 = view.rect
             outside = (u < x0).all(1) | (u > x1).all(1) | (v < y0).all(1) | (v > y1).all(1)
             visible &= ~(front & outside)
+            # boxes smaller than a pixel (far bollards, posts) are not drawn
+            tiny = front & (np.ptp(u, axis=1) < 0.8) & (np.ptp(v, axis=1) < 0.8)
+            visible &= ~tiny
             for i in np.nonzero(visible)[0].tolist():
                 kind = 0 if i < n_boxes else 1
                 items.append((float(depth[i]), kind, i))
         for i, fig in enumerate(self.scene.figures):
-            x, z = _figure_xz(fig, t)
+            pose = self.figure_pose(fig, t)
+            x, z = pose.x, pose.z
             d = float(view.cam(np.array([[x, 1.0, z]]))[0, 2])
             items.append((d, 2, i))
         if self._prop_corners is not None:
@@ -513,7 +590,7 @@ class ShotRenderer:
                 self._draw_box(canvas, view, self._solids[i], cams[i], d)
                 self._draw_canopy(canvas, view, self.scene.trees[i - n_boxes], d)
             elif kind == 2:
-                self._draw_figure(canvas, view, self.scene.figures[i], t)
+                self._draw_articulated(canvas, view, self.scene.figures[i], t)
             else:
                 prop = self.scene.prop
                 self._draw_box(canvas, view, prop, view.cam(self._prop_corners), d)
@@ -528,17 +605,21 @@ class ShotRenderer:
         # a face is seen when the camera is on its outer side: test in camera space, where
         # the camera sits at the origin (so the test is -corner . normal_cam > 0)
         basis = view.basis
+        face_n = getattr(view, "face_n", None)
+        if face_n is None:
+            face_n = view.face_n = _FACE_NORMALS @ basis.T
+        facing = np.einsum("ij,ij->i", cam8[_FACE_FIRST], face_n) < 0
         for fi in box.faces:
-            idx, normal, shade = _BOX_FACES[fi]
-            pts = cam8[list(idx)]
-            n_cam = basis @ np.asarray(normal)
-            if float(pts[0] @ n_cam) >= 0:
+            if not facing[fi]:
                 continue
-            poly = view.polygon_cam(pts)
+            idx, _normal, shade = _BOX_FACES[fi]
+            poly = view.polygon_cam(cam8[_FACE_IDX[fi]])
             if poly is None:
                 continue
             col = self._shade(_scale(box.colour, shade), depth)
             cv2.fillPoly(canvas, [poly], col, cv2.LINE_AA, SHIFT)
+            if fi == 0 and box.windows:
+                self._draw_windows(canvas, view, box, depth)
         if box.kind == "pole" and self.light.lamps:
             top = cam8[[2, 3, 6, 7]].mean(axis=0) + basis @ np.array([0.0, 0.1, 0.0])
             if top[2] > 0.3:
@@ -554,6 +635,36 @@ class ShotRenderer:
                         cv2.LINE_AA,
                         SHIFT,
                     )
+
+    def _draw_windows(self, canvas, view: _View, box: Box, depth: float) -> None:
+        """The windows of a facade (its front face), in one fillPoly per colour."""
+        w = np.asarray(box.windows, float)
+        z = box.lo[2] - 0.02
+        quads = np.stack(
+            [
+                np.stack([w[:, 0], w[:, 1], np.full(len(w), z)], 1),
+                np.stack([w[:, 2], w[:, 1], np.full(len(w), z)], 1),
+                np.stack([w[:, 2], w[:, 3], np.full(len(w), z)], 1),
+                np.stack([w[:, 0], w[:, 3], np.full(len(w), z)], 1),
+            ],
+            axis=1,
+        )
+        cam = view.cam(quads)
+        ok = (cam[..., 2] >= NEAR).all(axis=1)
+        if not ok.any():
+            return
+        pix = np.clip(view.pix(cam[ok]), -_LIMIT, _LIMIT)
+        polys = np.round(pix * ONE).astype(np.int32)
+        light = self.light
+        if light.lamps:  # lit windows at dusk and night, every other one dark
+            lit = _col(_mix((200, 176, 130), light.fog_colour, 0.2))
+            dark = self._shade(_scale(box.colour, 0.45), depth)
+            cv2.fillPoly(canvas, list(polys[0::2]), lit, cv2.LINE_AA, SHIFT)
+            if len(polys) > 1:
+                cv2.fillPoly(canvas, list(polys[1::2]), dark, cv2.LINE_AA, SHIFT)
+        else:
+            glass = self._shade(_mix(light.window, (70, 80, 92), 0.55), depth)
+            cv2.fillPoly(canvas, list(polys), glass, cv2.LINE_AA, SHIFT)
 
     def _draw_canopy(self, canvas, view: _View, tree, depth: float) -> None:
         c = view.cam(np.array([[tree.x, tree.trunk_h + tree.canopy_r * 0.8, tree.z]]))
@@ -571,132 +682,21 @@ class ShotRenderer:
                     SHIFT,
                 )
 
-    def _draw_figure(self, canvas: np.ndarray, view: _View, fig: Figure, t: float) -> None:
-        x, z = _figure_xz(fig, t)
-        h = fig.height
-        right = view.basis[0].copy()
-        right[1] = 0.0
-        norm = np.linalg.norm(right)
-        right = right / norm if norm > 1e-6 else np.array([1.0, 0.0, 0.0])
-        toward = np.array([-right[2], 0.0, right[0]])  # horizontal, pointing at the camera
-        if np.dot(toward, view.pos - np.array([x, 0.0, z])) < 0:
-            toward = -toward
-        vx, vz = fig.velocity
-        speed = math.hypot(vx, vz)
-        along = np.array([vx / speed, 0.0, vz / speed]) if speed > 0 else right
-        phase = 2 * math.pi * speed * t / (1.5 if fig.gait == "walk" else 2.2)
-        swing = (0.22 if fig.gait == "walk" else 0.38) * math.sin(phase) if speed > 0 else 0.0
-        bob = 0.03 * abs(math.cos(phase)) if speed > 0 else 0.0
-        up = np.array([0.0, 1.0, 0.0])
-        base = np.array([x, 0.0, z])
-
-        seated = fig.gait == "sit"
-        y0 = 0.42 if seated else 0.0
-        bb = bob if not seated else 0.0
-        hy = -y0 + bb
-        # body points as (lateral, height, along the walk, toward the camera) offsets
-        table = [
-            (0.0, 1.63 + hy, 0.0, 0.0),  # 0 head centre
-            (-0.21, 1.47 + hy, 0.0, 0.0),  # 1, 2 shoulders (torso top)
-            (0.21, 1.47 + hy, 0.0, 0.0),
-            (0.16, 0.9 + hy, 0.0, 0.0),  # 3, 4 torso bottom
-            (-0.16, 0.9 + hy, 0.0, 0.0),
-            (-0.1, 0.93 + hy, 0.0, 0.0),  # 5, 6 hips
-            (0.1, 0.93 + hy, 0.0, 0.0),
-            (-0.1, 0.04, 0.0, 0.45) if seated else (-0.1, 0.04, swing, 0.0),  # 7, 8 feet
-            (0.1, 0.04, 0.0, 0.45) if seated else (0.1, 0.04, -swing, 0.0),
-            (-0.21, 1.42 + hy, 0.0, 0.0),  # 9, 10 arm roots
-            (0.21, 1.42 + hy, 0.0, 0.0),
-            (-0.27, 0.86 + hy, -0.6 * swing, 0.0),  # 11, 12 hands
-            (0.27, 0.86 + hy, 0.6 * swing, 0.0),
-        ]
-        if seated:
-            table += [(-0.1, 0.5, 0.0, 0.42), (0.1, 0.5, 0.0, 0.42)]  # 13, 14 knees
-        axes = np.stack([right, up * h, along, toward])
-        pts = base + np.array(table) @ axes
-        head_c = pts[0]
-        cam = view.cam(pts)
-        if float(cam[:7, 2].min()) < 0.08:
-            return
-        p = view.pix(cam)
-        zc = float(cam[0, 2])
-        f = view.f
-        colour = fig.colour
-        if fig.foreground:
-            colour = _scale(colour, 0.45)
-        col = self._shade(colour, zc)
-        head_col = self._shade(_mix(colour, (255, 255, 255), 0.18), zc)
-
-        def thick(w: float) -> int:
-            return int(max(1, min(30000, round(f * w * h / zc))))
-
-        r = f * 0.115 * h / zc
-        if view.pose.pitch < math.radians(-55):
-            # seen from above: shoulders as a capsule, the head a disc on top
-            cv2.line(canvas, _fix(p[9]), _fix(p[10]), col, thick(0.26), cv2.LINE_AA, SHIFT)
-            cv2.circle(
-                canvas,
-                _fix(p[0]),
-                int(max(1, min(_LIMIT, r)) * ONE),
-                head_col,
-                -1,
-                cv2.LINE_AA,
-                SHIFT,
-            )
-            if fig.label:
-                self._label(canvas, fig.label, p[0][0], p[0][1] - r * 2.2, r)
-            return
-
-        # shadow on the ground
-        sc = view.cam(base[None])[0]
-        if sc[2] > NEAR and not fig.foreground:
-            ps = view.pix(sc)
-            ax = f * 0.34 / sc[2]
-            elev = abs(view.pos[1]) / max(1e-3, math.hypot(view.pos[0] - x, view.pos[2] - z))
-            ay = ax * min(1.0, max(0.12, elev))
-            if ax < 4 * self.cw:
-                shadow = _col(_scale(self.light.ground_near, 0.55))
-                cv2.ellipse(
-                    canvas,
-                    _fix(ps),
-                    (int(ax * ONE), int(ay * ONE)),
-                    -view.pose.roll,
-                    0,
-                    360,
-                    shadow,
-                    -1,
-                    cv2.LINE_AA,
-                    SHIFT,
-                )
-
-        leg_w, arm_w = thick(0.14), thick(0.085)
-        if seated:
-            for hip, knee, foot in ((5, 13, 7), (6, 14, 8)):
-                cv2.line(canvas, _fix(p[hip]), _fix(p[knee]), col, leg_w, cv2.LINE_AA, SHIFT)
-                cv2.line(canvas, _fix(p[knee]), _fix(p[foot]), col, leg_w, cv2.LINE_AA, SHIFT)
-        else:
-            cv2.line(canvas, _fix(p[5]), _fix(p[7]), col, leg_w, cv2.LINE_AA, SHIFT)
-            cv2.line(canvas, _fix(p[6]), _fix(p[8]), col, leg_w, cv2.LINE_AA, SHIFT)
-        torso = np.clip(p[1:5], -_LIMIT, _LIMIT)
-        cv2.fillConvexPoly(canvas, np.round(torso * ONE).astype(np.int32), col, cv2.LINE_AA, SHIFT)
-        cv2.line(canvas, _fix(p[9]), _fix(p[11]), col, arm_w, cv2.LINE_AA, SHIFT)
-        cv2.line(canvas, _fix(p[10]), _fix(p[12]), col, arm_w, cv2.LINE_AA, SHIFT)
-        neck = thick(0.1)
-        cv2.line(canvas, _fix(p[0]), _fix((p[1] + p[2]) / 2), col, neck, cv2.LINE_AA, SHIFT)
-        cv2.circle(
-            canvas, _fix(p[0]), int(max(1, min(_LIMIT, r)) * ONE), head_col, -1, cv2.LINE_AA, SHIFT
+    def _draw_articulated(self, canvas: np.ndarray, view: _View, fig, t: float) -> None:
+        """The figure in its look (figures.draw_figure), posed by `figure_pose`."""
+        draw_figure(
+            canvas,
+            view,
+            fig,
+            self.figure_pose(fig, t),
+            self._shade,
+            _col(_scale(self.light.ground_near, 0.55)),
+            lambda text, x, y, size: self._label(canvas, text, x, y, size),
         )
-        if fig.facing_camera and r > 9:
-            eye = _col(_scale(colour, 0.25))
-            for side in (-1, 1):
-                e = view.cam((head_c + right * side * 0.042 * h + up * 0.02 * h)[None])
-                if e[0, 2] > NEAR:
-                    pe = view.pix(e)[0]
-                    cv2.circle(
-                        canvas, _fix(pe), int(max(1, r * 0.13) * ONE), eye, -1, cv2.LINE_AA, SHIFT
-                    )
-        if fig.label:
-            self._label(canvas, fig.label, p[0][0], p[0][1] - r * 1.25, r)
+
+    def figure_pose(self, fig: Figure, t: float) -> Pose:
+        """The one place a figure's pose at t comes from (figures.figure_pose, from its gait)."""
+        return figure_pose(fig, t)
 
     def _label(self, canvas, text: str, x: float, y: float, size_px: float) -> None:
         text_h = max(self.height / 45.0, min(self.height / 20.0, 0.7 * size_px))
@@ -726,12 +726,6 @@ class ShotRenderer:
             thickness,
             cv2.LINE_AA,
         )
-
-
-def _figure_xz(fig: Figure, t: float) -> tuple[float, float]:
-    x = fig.x + fig.velocity[0] * t
-    z = max(fig.z + fig.velocity[1] * t, fig.z_min)
-    return x, z
 
 
 def _mix(a, b, t: float) -> tuple[float, float, float]:

@@ -1,17 +1,24 @@
 """What is in an animatic shot: light palettes, the set (ground, buildings, room) and figures.
 
 The set is grey-box on purpose (low saturation) so that the figures, each a distinct saturated
-colour, stand out to the eye and to OpenCV. The layout is deterministic from the seed.
+colour, stand out to the eye and to OpenCV. The set's kind comes from the prompt (sets.py); its
+layout is deterministic from the location (so a location looks the same in every shot), or from
+the take's seed for the generic plaza. Figures wear their looks (dressing.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from engine.backends.animatic.dressing import INTERIOR_SETS, Look
 from engine.backends.animatic.grammar import ShotSpec
+from engine.backends.animatic.props import build_prop
+from engine.backends.animatic.sets import GROUNDS, ROOMS, Flat, build_set
 
 __all__ = ["Box", "Figure", "Light", "Scene", "build_scene", "light_for", "FIGURE_COLOURS"]
 
@@ -104,6 +111,22 @@ _BASE = {
 
 def light_for(spec: ShotSpec) -> Light:
     base = dict(_BASE[spec.time_of_day])
+    day = _BASE["day"]
+    if spec.setting in GROUNDS:
+        far, near = GROUNDS[spec.setting]
+        k = tuple(
+            b / max(d, 1.0) for b, d in zip(base["ground_far"], day["ground_far"], strict=True)
+        )
+        base["ground_far"] = tuple(c * kk for c, kk in zip(far, k, strict=True))
+        base["ground_near"] = tuple(c * kk for c, kk in zip(near, k, strict=True))
+    if spec.setting in ROOMS and (spec.interior or spec.setting == "stage"):
+        k = tuple(b / max(d, 1.0) for b, d in zip(base["wall"], day["wall"], strict=True))
+        wall, floor, ceiling, window = ROOMS[spec.setting]
+        base["wall"] = tuple(c * kk for c, kk in zip(wall, k, strict=True))
+        base["floor"] = tuple(c * kk for c, kk in zip(floor, k, strict=True))
+        base["ceiling"] = tuple(c * kk for c, kk in zip(ceiling, k, strict=True))
+        if spec.time_of_day == "day":
+            base["window"] = window
     fog_distance = None
     haze = 0.0
     if "rain" in spec.weather:
@@ -151,6 +174,7 @@ class Box:
     colour: tuple[float, float, float]
     kind: str = "building"
     faces: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # which faces exist (see render._BOX_FACES)
+    windows: tuple[tuple[float, float, float, float], ...] = ()  # (x0, y0, x1, y1) on the front
 
 
 @dataclass(frozen=True)
@@ -167,6 +191,7 @@ class Figure:
     facing_camera: bool = True
     foreground: bool = False  # an over-the-shoulder figure near the lens (drawn darker)
     z_min: float = -1e9  # do not walk closer than this z (toward the camera)
+    look: Look | None = None  # coat, legs, skin, hair/hat, child (None: all `colour`)
 
 
 @dataclass(frozen=True)
@@ -193,6 +218,12 @@ class Scene:
     grid_extent: float
     prop: Box | None = None
     prop_label: str | None = None
+    setting: str = "plaza"
+    flats: tuple[Flat, ...] = ()  # ground polygons, drawn in order before the objects
+    lines: tuple = ()  # ((a, b, colour), ...) world segments on the set (planks, kerbs)
+    details: tuple[Flat, ...] = ()  # interior wall details; colour (-1, -1, -1): a window
+    glows: tuple = ()  # ((x, y, z, radius m, RGB), ...) lights on props, drawn at dusk/night
+    grid: bool = True
 
 
 def _figure_positions(n: int, rng: np.random.Generator, distance: float) -> list[tuple]:
@@ -216,17 +247,84 @@ def _figure_positions(n: int, rng: np.random.Generator, distance: float) -> list
     return pts
 
 
+def _distinct(a, b) -> bool:
+    """At a glance: >= 30 degrees of hue apart (both coloured) or >= 25 % of luminance."""
+    import colorsys
+
+    ha, sa, _ = colorsys.rgb_to_hsv(*(c / 255 for c in a))
+    hb, sb, _ = colorsys.rgb_to_hsv(*(c / 255 for c in b))
+    ya = 0.299 * a[0] + 0.587 * a[1] + 0.114 * a[2]
+    yb = 0.299 * b[0] + 0.587 * b[1] + 0.114 * b[2]
+    if abs(ya - yb) >= 0.25 * 255:
+        return True
+    if sa < 0.3 or sb < 0.3:
+        return False
+    dh = abs(ha - hb) * 360
+    return min(dh, 360 - dh) >= 30
+
+
+def _shift_hue(rgb, degrees: float) -> tuple[int, int, int]:
+    import colorsys
+
+    h, s, v = colorsys.rgb_to_hsv(*(c / 255 for c in rgb))
+    if s < 0.3:  # grey/black/white: move the luminance instead
+        v = 0.85 if v < 0.5 else 0.2
+        s = 0.0
+    r, g, b = colorsys.hsv_to_rgb((h + degrees / 360) % 1.0, s, v)
+    return (int(r * 255), int(g * 255), int(b * 255))
+
+
+def cast_looks(spec: ShotSpec, n: int) -> list[Look]:
+    """The looks of the shot's first `n` figures, told apart from each other at a glance.
+
+    A described look (a wardrobe word) keeps its colour; an undescribed one, or the later of two
+    described looks that clash, turns its hue until it is distinct from the ones before it.
+    """
+    looks: list[Look] = []
+    for i in range(n):
+        lk = spec.cast[i] if i < len(spec.cast) else None
+        if lk is None or (not lk.described and not lk.name):
+            base = FIGURE_COLOURS[i % len(FIGURE_COLOURS)]
+            legs = tuple(int(c * 0.72) for c in base)
+            lk = dataclasses.replace(lk or Look(), coat=base, legs=legs)
+        looks.append(lk)
+    for i in range(1, min(n, 6)):
+        # the ones to keep: described first, in order; the others yield
+        lk = looks[i]
+        others = [looks[j].coat for j in range(i)]
+        if all(_distinct(lk.coat, o) for o in others):
+            continue
+        coat = lk.coat
+        for step in range(1, 12):
+            coat = _shift_hue(lk.coat, 40.0 * step)
+            if all(_distinct(coat, o) for o in others):
+                break
+        looks[i] = dataclasses.replace(lk, coat=coat, legs=tuple(int(c * 0.72) for c in coat))
+    return looks
+
+
+def _location_seed(spec: ShotSpec, seed: int) -> int:
+    if spec.setting == "plaza" and not spec.location:
+        return seed & 0xFFFFFFFF
+    return zlib.crc32(f"{spec.setting}|{spec.location}".encode())
+
+
 def build_scene(spec: ShotSpec, seed: int, distance: float, duration: float) -> Scene:
-    """Lay out the set and the figures for `spec` (deterministic from `seed`)."""
-    rng = np.random.default_rng([seed & 0xFFFFFFFF, 1])
+    """Lay out the set (seeded from the location) and the figures (from `seed`) for `spec`."""
+    set_seed = _location_seed(spec, seed)
+    rng = np.random.default_rng([set_seed, 1])
     fig_rng = np.random.default_rng([seed & 0xFFFFFFFF, 2])
-    sky_rng = np.random.default_rng([seed & 0xFFFFFFFF, 3])
+    sky_rng = np.random.default_rng([set_seed, 3])
 
     boxes: list[Box] = []
     trees: list[Tree] = []
     lamps: list[tuple[float, float, float]] = []
     room = None
-    if spec.interior:
+    pieces = None
+    if spec.setting != "plaza" and (spec.setting not in INTERIOR_SETS or spec.interior):
+        pieces = build_set(spec.setting, rng, distance)
+        boxes, trees, lamps, room = pieces.boxes, pieces.trees, pieces.lamps, pieces.room
+    elif spec.interior:
         half = max(4.0, 0.9 * distance + 2.5)
         z0 = -distance - max(2.5, 0.5 * distance)
         z1 = max(4.5, 0.6 * distance)
@@ -327,6 +425,7 @@ def build_scene(spec: ShotSpec, seed: int, distance: float, duration: float) -> 
     positions = _figure_positions(n, fig_rng, distance)
     mid = duration / 2
     gait = spec.action if spec.action in ("walk", "run", "sit") else "stand"
+    looks = cast_looks(spec, len(positions))
     for i, (x, z) in enumerate(positions):
         label = labels[i] if i < len(labels) else None
         fx, fz = x - velocity[0] * mid, z - velocity[1] * mid
@@ -335,20 +434,48 @@ def build_scene(spec: ShotSpec, seed: int, distance: float, duration: float) -> 
             # the shoulder the camera looks over: near the lens, left, facing away
             fx, fz = -0.2 * distance / 1.25, -distance + 0.5 * min(distance, 1.4)
             foreground = True
+        look = looks[i]
         figures.append(
             Figure(
                 x=fx,
                 z=fz,
-                colour=FIGURE_COLOURS[i % len(FIGURE_COLOURS)],
-                height=float(fig_rng.uniform(0.95, 1.04)),
+                colour=look.coat,
+                height=float(fig_rng.uniform(0.95, 1.04)) * (0.62 if look.child else 1.0),
                 velocity=(0.0, 0.0) if foreground else velocity,
                 gait="stand" if foreground else gait,
                 label=label,
                 facing_camera=not foreground and spec.direction != "away",
                 foreground=foreground,
                 z_min=-0.65 * distance,
+                look=look,
             )
         )
+    # props named in the prompt, placed around the figures (behind and to the sides)
+    glows: list = []
+    span = max((abs(p[0]) for p in positions), default=0.0) + 0.6
+    slots = [(span + 2.4, 2.0), (-span - 2.6, 2.6), (span + 4.0, 6.0), (-span - 4.5, 7.0)]
+    k = 0
+    for kind, colour in spec.props:
+        on_water = spec.setting in ("harbour", "beach") and kind in ("boat", "ferry")
+        if kind == "phone" and figures:
+            f0 = figures[-1] if figures[0].foreground else figures[0]
+            px, pz = f0.x + 0.3 * f0.height, f0.z - 0.15
+        elif kind in ("boat", "ferry") and spec.setting == "harbour":
+            px, pz = (7.0, 6.0) if kind == "boat" else (-20.0, 24.0)
+        elif kind == "ferry":
+            px, pz = -18.0, 30.0
+        elif kind == "lamp_post":
+            px, pz = -span - 1.2, 1.0
+        else:
+            px, pz = slots[k % len(slots)]
+            k += 1
+        if kind in ("car", "van") and spec.setting == "street":
+            pz = 5.0
+        bxs, gls = build_prop(kind, px, pz, colour, on_water=on_water)
+        boxes.extend(bxs)
+        glows.extend(gls)
+        if kind == "lamp_post":
+            lamps.append((px, 4.3, pz))
     prop = None
     prop_label = None
     if spec.framing == "insert":
@@ -361,13 +488,19 @@ def build_scene(spec: ShotSpec, seed: int, distance: float, duration: float) -> 
         trees=tuple(trees),
         figures=tuple(figures),
         lamps=tuple(lamps),
-        interior=spec.interior,
+        interior=room is not None,
         room=room,
         ridge=ridge,
         clouds=clouds,
         stars=stars,
-        grid_step=1.0 if spec.interior else 2.0,
-        grid_extent=60.0 if not spec.interior else 0.0,
+        grid_step=1.0 if room is not None else 2.0,
+        grid_extent=60.0 if room is None else 0.0,
         prop=prop,
         prop_label=prop_label,
+        setting=spec.setting,
+        flats=tuple(pieces.flats) if pieces else (),
+        lines=tuple(pieces.lines) if pieces else (),
+        details=tuple(pieces.details) if pieces else (),
+        glows=tuple(glows),
+        grid=pieces.grid if pieces else True,
     )
