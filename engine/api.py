@@ -262,6 +262,8 @@ class GenerationRequest:
     model: str | None = None
     labels: tuple[str, ...] = ()
     overlay_text: str | None = None
+    # The sequence's scene heading ("12 INT. FERRY CABIN - NIGHT"): where the shot is set
+    scene_heading: str = ""
     # Long shots: match this window's colour and exposure to these lossless reference frames
     # (the first window's tail); applied by engine.job.run_job around any engine's output.
     color_reference: tuple[Path, ...] = ()
@@ -1062,6 +1064,8 @@ class Engine(ABC):
             "conditioning": request.conditioning(),
             "notes": list(notes),
         }
+        if request.scene_heading:
+            recipe["scene_heading"] = request.scene_heading
         recipe.update(request.recipe_fields())
         recipe.update(extra)
         return recipe

@@ -126,6 +126,7 @@ class Generation:
             "steps": choice.steps,
             "guidance": choice.guidance,
             "labels": labels,
+            "scene_heading": seq.name,
             "reference_images": references,
             "options": {"speed": dict(settings.speed)} if engine == "diffusers" else {},
             "long_method": choice.long_method or settings.long_method or "auto",
@@ -650,6 +651,7 @@ class Generation:
             guidance=p.get("guidance"),
             model=p.get("model") or None,
             labels=tuple(p.get("labels", ())),
+            scene_heading=p.get("scene_heading", ""),
             options=dict(p.get("options") or {}),
             reference_images=tuple(
                 resolve(self.svc.folder, r) for r in p.get("reference_images", ())

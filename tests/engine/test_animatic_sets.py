@@ -100,3 +100,17 @@ def test_a_ferry_at_night_shows_its_lights() -> None:
     g = frame("wide shot, static, night, on the pier", size=(256, 144))
     bright = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) > 180).sum()
     assert bright > (cv2.cvtColor(g, cv2.COLOR_RGB2GRAY) > 180).sum() + 10
+
+
+def test_the_requests_scene_heading_chooses_the_set() -> None:
+    from engine.api import CollectingSink, TextToVideo
+    from tests.engine.engine_testutil import ENGINE
+
+    sink = CollectingSink()
+    req = TextToVideo(
+        prompt="wide shot, static", width=160, height=96, num_frames=1,
+        scene_heading="3 INT. TRAIN - NIGHT",
+    )  # fmt: skip
+    result = ENGINE.generate(req, sink)
+    assert result.recipe["shot"]["setting"] == "train"
+    assert result.recipe["scene_heading"] == "3 INT. TRAIN - NIGHT"

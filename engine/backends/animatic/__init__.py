@@ -88,7 +88,7 @@ class AnimaticEngine(Engine):
     ) -> Mapping[str, Any]:
         from engine.backends.animatic.effects import Overlay
 
-        spec = parse_prompt(request.prompt, request.labels)
+        spec = parse_prompt(request.prompt, request.labels, request.scene_heading)
         overlay = (
             Overlay(request.overlay_text, request.width, request.height)
             if request.overlay_text
