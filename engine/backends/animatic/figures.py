@@ -178,16 +178,23 @@ def draw_figure(canvas: np.ndarray, view, fig: Figure, pose: Pose,
                 cv2.ellipse(canvas, _fix(ps), (int(ax * ONE), int(ay * ONE)), -view.pose.roll, 0,
                             360, shadow_col, -1, cv2.LINE_AA, SHIFT)  # fmt: skip
 
-    def poly(idx) -> np.ndarray:
-        return np.round(np.clip(p[list(idx)], -_LIMIT, _LIMIT) * ONE).astype(np.int32)
+    fixed = np.round(np.clip(p, -_LIMIT, _LIMIT) * ONE).astype(np.int32)
 
-    # legs
-    cv2.polylines(canvas, [poly((9, 11, 13)), poly((10, 12, 14))], False, legs, thick(0.13),
-                  cv2.LINE_AA, SHIFT)  # fmt: skip
+    def poly(idx) -> np.ndarray:
+        return fixed[list(idx)]
+
+    # legs (a straight limb is one segment: half the cost of a bent one)
+    straight_l, straight_r = abs(pose.l_knee) < 0.12, abs(pose.r_knee) < 0.12
+    cv2.polylines(
+        canvas,
+        [poly((9, 13) if straight_l else (9, 11, 13)), poly((10, 14) if straight_r else (10, 12, 14))],
+        False, legs, thick(0.13), cv2.LINE_AA, SHIFT,
+    )  # fmt: skip
     # the arms behind the body go first
     arms_back, arms_front = [], []
-    for sh, el, ha in ((3, 5, 7), (4, 6, 8)):
-        (arms_back if cam[sh, 2] > cam[1, 2] + 0.05 * h else arms_front).append(poly((sh, el, ha)))
+    for sh, el, ha, bend in ((3, 5, 7, pose.l_elbow), (4, 6, 8, pose.r_elbow)):
+        arm = poly((sh, ha) if abs(bend) < 0.12 else (sh, el, ha))
+        (arms_back if cam[sh, 2] > cam[1, 2] + 0.05 * h else arms_front).append(arm)
     aw = thick(0.085)
     if arms_back:
         cv2.polylines(canvas, arms_back, False, _darker(coat), aw, cv2.LINE_AA, SHIFT)
@@ -218,7 +225,7 @@ def draw_figure(canvas: np.ndarray, view, fig: Figure, pose: Pose,
     if arms_front:
         cv2.polylines(canvas, arms_front, False, coat, aw, cv2.LINE_AA, SHIFT)
     # hands
-    if r > 4:
+    if r > 10:
         for hand in (7, 8):
             disc(p[hand], r * 0.33, skin)
     # the head: hair or hat behind or over the face, depending on which way it faces
