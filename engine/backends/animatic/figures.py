@@ -216,7 +216,7 @@ def draw_figure(canvas: np.ndarray, view, fig: Figure, pose: Pose,
     # blend into a grey seam that cuts the head off the body; seen from behind, the collar is
     # over the neck
     facing = cam[16, 2] < cam[0, 2]
-    neck_end = _fix(neck2 + (p[2] - neck2) * 0.08)
+    neck_end = _fix(neck2 + (p[2] - neck2) * 0.03)
     if not facing:
         cv2.line(canvas, _fix(p[0]), neck_end, skin, thick(0.09), cv2.LINE_8, SHIFT)
     cv2.line(canvas, _fix(p[1]), _fix(neck2), coat, thick(0.12), cv2.LINE_AA, SHIFT)
