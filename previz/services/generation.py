@@ -406,7 +406,9 @@ class Generation:
         t = self.svc.take_by_id(take_id)
         seg = t.segments[index]
         clip = resolve(self.svc.folder, seg.path)
+        recipes = t.recipe.get("window_recipes") or []
         return ClipSource(
+            recipe=recipes[index] if index < len(recipes) else None,
             segments=(SegmentRef(clip, seg.start, seg.end),),
             head=tuple(sorted((clip.parent / "head").glob("*.png"))),
             tail=tuple(sorted((clip.parent / "tail").glob("*.png"))),

@@ -14,6 +14,7 @@ While a job runs, the runner polls its row: a cancel asked for by another proces
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -392,7 +393,9 @@ class JobRunner:
             wdir = scratch / f"w{k:02d}"
             out = self._run_in_worker(request, wdir, window_event, token, p["engine"])
             made.append((k, out.files, out.result))
-            prev = out.files.source(wdir)
+            # the next window continues this one: its frames, and its recipe (the animatic
+            # re-renders the same scene beyond its end rather than holding its last frame)
+            prev = dataclasses.replace(out.files.source(wdir), recipe=dict(out.result.recipe))
             if not ref and p.get("color_match", True):
                 ref = prev.tail
             done_frames += n

@@ -69,6 +69,9 @@ def test_a_sixty_second_shot_is_made_in_windows_each_conditioned_on_the_last_tai
         refs = recipes[k]["color_match"]["reference_frames"]
         assert refs and all("/w00/tail/" in p for p in refs), refs
     assert "color_match" not in recipes[0]  # the first window is the reference itself
+    # each window re-renders the same animatic scene on from the last one's end (it does not
+    # hold and re-frame the last frame), so the figures keep moving through the whole shot
+    assert all(recipes[k]["continuation"] == "scene" for k in range(1, 15))
     # every window's file is in the take's folder, and the whole shot decodes to 1440 frames
     assert decode(proj, take).shape[0] == 1440
 

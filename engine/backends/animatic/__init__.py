@@ -190,6 +190,10 @@ class AnimaticEngine(Engine):
             if req.prompt.strip() and req.prompt.strip() != tl["prompt"].strip():
                 log.info("extend continues the source's scene; its prompt %r is kept", tl["prompt"])
             r = self._renderer(req, scene_spec, float(tl["layout_s"]), seed=int(tl["seed"]))
+            # another seed varies the figures' motion from the join on (a re-roll differs)
+            old = int(tl.get("var_end" if forward else "var_start", 0))
+            new = old if int(req.seed) == int(tl["seed"]) else 1 + int(req.seed) % 997
+            r.variation = (t_end, 1, old, new) if forward else (t_start, -1, old, new)
             t0 = t_end if forward else t_start - n / float(fps)
             for i in range(n):
                 emit.check()
@@ -197,7 +201,8 @@ class AnimaticEngine(Engine):
             made = (t0, t0 + n / float(fps))
             # the app composes source + new frames into one take: its span covers both
             whole = (t_start, made[1]) if forward else (made[0], t_end)
-            timeline = dict(tl, t_start=whole[0], t_end=whole[1], made=list(made))
+            ends = {"var_end": new} if forward else {"var_start": new}
+            timeline = dict(tl, t_start=whole[0], t_end=whole[1], made=list(made), **ends)
             return {"continuation": "scene", "timeline": timeline}
         self._extend_from_frames(req, spec, emit)
         return {"continuation": "frames"}

@@ -1,7 +1,7 @@
 """The articulated figure: a `Pose` drawn as head, torso, two-segment arms and legs, hair or hat.
 
-`figure_pose(figure, t)` is the one place a figure's pose at time t comes from (today derived
-from the figure's gait; actions.py can take it over). `draw_figure` projects the joints once and
+A figure's pose at time t comes from `ShotRenderer.figure_pose` (the shot's action, from
+actions.py). `draw_figure` projects the joints once and
 draws a dozen OpenCV primitives: legs (trousers), torso and arms (coat), head (skin), hair or a
 hat, eyes when it faces the camera and is large enough, a shadow on the ground.
 """
@@ -15,52 +15,14 @@ import cv2
 import numpy as np
 
 from engine.backends.animatic.dressing import Look
-from engine.backends.animatic.pose import STAND, Pose
+from engine.backends.animatic.pose import Pose
 from engine.backends.animatic.scene import Figure
 
-__all__ = ["figure_pose", "draw_figure", "figure_xz"]
+__all__ = ["draw_figure"]
 
 SHIFT = 4
 ONE = 1 << SHIFT
 _LIMIT = 30000.0
-
-
-def figure_xz(fig: Figure, t: float) -> tuple[float, float]:
-    x = fig.x + fig.velocity[0] * t
-    z = max(fig.z + fig.velocity[1] * t, fig.z_min)
-    return x, z
-
-
-def figure_pose(fig: Figure, t: float) -> Pose:
-    """The figure's pose at time t: where it stands, which way it faces, its limbs (from gait)."""
-    x, z = figure_xz(fig, t)
-    vx, vz = fig.velocity
-    speed = math.hypot(vx, vz)
-    if speed > 0:
-        heading = math.atan2(vx, -vz)  # 0: toward the camera (-z), pi/2: screen right
-    else:
-        heading = 0.0 if fig.facing_camera else math.pi
-    if fig.gait == "sit":
-        return Pose(
-            x=x, z=z, heading=heading, crouch=1.0, l_leg_swing=1.5, r_leg_swing=1.5,
-            l_knee=1.5, r_knee=1.5, l_elbow=0.6, r_elbow=0.6, l_arm_swing=0.3, r_arm_swing=0.3,
-        )  # fmt: skip
-    if speed <= 0:
-        return Pose(x=x, z=z, heading=heading, l_arm_raise=STAND.l_arm_raise + 0.1,
-                    r_arm_raise=STAND.r_arm_raise + 0.1)  # fmt: skip
-    run = fig.gait == "run"
-    phase = 2 * math.pi * speed * t / (2.2 if run else 1.5)
-    amp = 0.55 if run else 0.38
-    s = math.sin(phase)
-    knee_l = (0.9 if run else 0.45) * max(0.0, -math.sin(phase + 0.6))
-    knee_r = (0.9 if run else 0.45) * max(0.0, math.sin(phase + 0.6))
-    return Pose(
-        x=x, z=z, y=0.03 * abs(math.cos(phase)), heading=heading, lean=0.18 if run else 0.04,
-        l_leg_swing=amp * s, r_leg_swing=-amp * s, l_knee=knee_l, r_knee=knee_r,
-        l_arm_swing=-0.8 * amp * s, r_arm_swing=0.8 * amp * s,
-        l_elbow=1.2 if run else 0.25, r_elbow=1.2 if run else 0.25,
-        l_arm_raise=0.06, r_arm_raise=0.06,
-    )  # fmt: skip
 
 
 def _limb(root, sgn: float, swing: float, raise_: float, bend: float, l1: float, l2: float,

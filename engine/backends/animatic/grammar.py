@@ -69,7 +69,7 @@ class ShotSpec:
     interior: bool = False
     weather: frozenset[str] = frozenset()  # rain | snow | fog
     figures: int = 0
-    action: str = "stand"  # stand | walk | run | sit
+    action: str = "stand"  # one of actions.ACTIONS (stand, walk, run, sit, sit_down, fall...)
     direction: str | None = None  # left | right | toward | away
     action_speed: float = 1.0
     labels: tuple[str, ...] = ()
@@ -467,6 +467,7 @@ def _count_people(tokens: list[str]) -> int:
 
 
 # Action verbs beyond walk/run/stand/sit (forms -> action); see actions.py for each motion.
+# fmt: off
 _ACTION_FORMS: dict[str, tuple[str, ...]] = {
     "turn": ("turn", "turns", "turning", "turned", "spin", "spins", "spinning", "pivot",
              "pivots", "pivoting"),
@@ -495,6 +496,7 @@ _NOT_FALL = {"rain", "snow", "night", "darkness", "dark", "dusk", "leaves", "sil
              "shadow", "shadows", "water", "ash", "dust", "petals", "tears", "curtain"}
 _NOUN_BEFORE = {"the", "ocean", "sea", "crashing", "big", "huge", "rolling", "breaking",
                 "heat", "sound", "radio", "light", "shock", "brain", "of", "a"}
+# fmt: on
 
 
 def _action_at(clause: list[str], i: int) -> str | None:

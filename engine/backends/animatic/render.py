@@ -8,14 +8,16 @@ points, and the rolled sky/ground gradient is drawn as thin polygon bands. No pe
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import cv2
 import numpy as np
 
+from engine.backends.animatic.actions import pose_at
 from engine.backends.animatic.camera import NEAR, CameraPose, CameraRig
 from engine.backends.animatic.effects import Overlay, Weather, apply_haze
-from engine.backends.animatic.figures import draw_figure, figure_pose
+from engine.backends.animatic.figures import draw_figure
 from engine.backends.animatic.grammar import ShotSpec
 from engine.backends.animatic.pose import Pose
 from engine.backends.animatic.scene import Box, Figure, Light, Scene, build_scene, light_for
@@ -209,6 +211,13 @@ class ShotRenderer:
         self.rig = CameraRig(spec, width, height, seed)
         self.light: Light = light_for(spec)
         self.scene: Scene = build_scene(spec, seed, self.rig.distance, duration)
+        self.duration = duration
+        # A variation of the figures' motion that starts at a join (an extend with another
+        # seed): (time of the join, +1 forward / -1 backward, the variation the source has at
+        # the join, the new one). At the join the figures are exactly as the source left them;
+        # away from it they ease into the new variation.
+        self.variation: tuple[float, int, int, int] | None = None
+        self._fig_index = {id(f): k for k, f in enumerate(self.scene.figures)}
         self.cw, self.ch = width, height
         self.ccx, self.ccy = width / 2.0, height / 2.0
         self.weather = (
@@ -695,8 +704,49 @@ class ShotRenderer:
         )
 
     def figure_pose(self, fig: Figure, t: float) -> Pose:
-        """The one place a figure's pose at t comes from (figures.figure_pose, from its gait)."""
-        return figure_pose(fig, t)
+        """`fig`'s pose at t from the shot's action (actions.pose_at), root x/z in the world:
+        the action's root motion is centred on the figure's mid-shot place, as laid out.
+        Cached for the current frame's time (depth sorting and drawing ask twice)."""
+        cache = self.__dict__.setdefault("_pose_cache", {})
+        if cache.get("t") != t:
+            cache.clear()
+            cache["t"] = t
+        key = id(fig)
+        if key in cache:
+            return cache[key]
+        k = self._fig_index.get(key, 0)
+        if fig.foreground:  # the shoulder the camera looks over: idle, facing away
+            pose = dataclasses.replace(
+                pose_at("stand", t, seed=k), x=fig.x, z=fig.z, heading=math.pi
+            )
+        else:
+            if self.variation is None:
+                pose = self._action_pose(fig, k, t)
+            else:
+                t_join, sign, old, new = self.variation
+                pose = self._action_pose(fig, k + old, t)
+                w = min(1.0, max(0.0, sign * (t - t_join) / VARIATION_EASE_S))
+                w = w * w * (3 - 2 * w)
+                if w > 0 and new != old:
+                    pose = _blend(pose, self._action_pose(fig, k + new, t), w)
+        cache[key] = pose
+        return pose
+
+    def _action_pose(self, fig: Figure, seed: int, t: float) -> Pose:
+        spec = self.spec
+        kw = {"speed": spec.action_speed, "direction": spec.direction, "seed": seed}
+        pose = pose_at(spec.action, t, **kw)
+        mids = self.__dict__.setdefault("_mid_roots", {})
+        key = (id(fig), seed)
+        if key not in mids:
+            mid = pose_at(spec.action, self.duration / 2, **kw)
+            vx, vz = fig.velocity
+            mids[key] = (
+                fig.x + vx * self.duration / 2 - mid.x,
+                fig.z + vz * self.duration / 2 - mid.z,
+            )
+        x0, z0 = mids[key]
+        return dataclasses.replace(pose, x=x0 + pose.x, z=max(z0 + pose.z, fig.z_min))
 
     def _label(self, canvas, text: str, x: float, y: float, size_px: float) -> None:
         text_h = max(self.height / 45.0, min(self.height / 20.0, 0.7 * size_px))
@@ -726,6 +776,19 @@ class ShotRenderer:
             thickness,
             cv2.LINE_AA,
         )
+
+
+VARIATION_EASE_S = 0.5
+
+
+def _blend(a: Pose, b: Pose, w: float) -> Pose:
+    """Every joint and the root, `w` of the way from pose `a` to pose `b`."""
+    return Pose(
+        **{
+            f.name: (1 - w) * getattr(a, f.name) + w * getattr(b, f.name)
+            for f in dataclasses.fields(Pose)
+        }
+    )
 
 
 def _mix(a, b, t: float) -> tuple[float, float, float]:
