@@ -127,6 +127,7 @@ class Generation:
             "guidance": choice.guidance,
             "labels": labels,
             "scene_heading": seq.name,
+            "dialogue": shot.dialogue,  # spoken by an audio-video model (LTX-2)
             "reference_images": references,
             "options": {"speed": dict(settings.speed)} if engine == "diffusers" else {},
             "long_method": choice.long_method or settings.long_method or "auto",
@@ -654,6 +655,7 @@ class Generation:
             model=p.get("model") or None,
             labels=tuple(p.get("labels", ())),
             scene_heading=p.get("scene_heading", ""),
+            dialogue=p.get("dialogue", ""),
             options=dict(p.get("options") or {}),
             reference_images=tuple(
                 resolve(self.svc.folder, r) for r in p.get("reference_images", ())
