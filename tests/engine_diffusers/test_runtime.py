@@ -200,7 +200,9 @@ def test_memory_plan_follows_free_memory():
     assert choose_plan(gpu(78), weights, largest).name == "full"
     assert choose_plan(gpu(32), weights, largest).name == "model_offload"
     assert choose_plan(gpu(20), weights, largest).name == "group_offload"
-    assert choose_plan(gpu(32, ram_gib=8), weights, largest).name == "group_offload"
+    # 8 GiB of RAM cannot hold 36 GiB of offloaded weights (group offload would pin even more)
+    with pytest.raises(EngineError, match="does not fit"):
+        choose_plan(gpu(32, ram_gib=8), weights, largest)
     cpu = DeviceInfo("cpu", "CPU", 16 * GIB, None, 16 * GIB)
     assert choose_plan(cpu, weights, largest).name == "full"
     assert choose_plan(gpu(78), weights, largest, forced="group_offload").name == "group_offload"

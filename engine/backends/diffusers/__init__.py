@@ -8,11 +8,17 @@ the Hugging Face cache, or a folder name in ``PREVIZ_MODEL_FOLDERS``), checks it
 `wan.py`), and validates and snaps the request to what that model makes (sizes, frame counts,
 native fps), with a note for every change. Nothing is loaded to prepare a request.
 
-`generate` then loads the model once per worker (cached by model, device, dtype and memory
-plan), runs the adapter, and streams uint8 RGB frames into the sink. Progress events carry a
-live preview decoded from the latents; cancel raises inside the denoising loop, before any
+`generate` then loads the model once per worker (cached by model, device, dtype, the speed
+levers that change it, and memory plan), runs the adapter, and streams uint8 RGB frames into
+the sink. Progress events carry a live preview decoded from the latents; cancel raises inside the denoising loop, before any
 VAE decode. An out-of-memory error becomes an `EngineError` naming the next memory plan, and
 with ``oom_retry`` the engine retries once with it.
+
+Memory plans (`device.py`): a loaded model keeps its plan while the model's key matches, so
+jobs on one model load it once. Otherwise the plan is chosen from what is free plus what the
+loaded model holds (it is dropped before the next one loads), for the weights as they will be
+loaded (the transformer at one byte a parameter when fp8 casting applies), with RAM checked
+for the plans that keep the weights there; when nothing fits the job is refused in one line.
 
 Settings (constructor arguments, or environment variables for the worker process):
 ``PREVIZ_DEVICE`` (auto|cuda|mps|cpu), ``PREVIZ_MEMORY_PLAN`` (auto|full|model_offload|
@@ -196,11 +202,10 @@ class DiffusersEngine(Engine):
         device = self._device()
         dtype = dev.pick_dtype(device)
         dtype_bytes = 4 if str(dtype).endswith("float32") else 2
-        weights, largest = adapter.weight_estimate(dtype_bytes)
-        plan = dev.choose_plan(device, weights, largest, self.plan)
-        floor = self._plan_floor.get(str(adapter.local.path))
-        if self.plan is None and floor and dev.PLANS.index(floor) > dev.PLANS.index(plan.name):
-            plan = dev.MemoryPlan(floor, "an earlier job ran out of memory with more on the GPU")
+        fp8 = speed.fp8 and dev.fp8_applies(device)
+        weights, largest = adapter.weight_estimate(dtype_bytes, fp8=fp8)
+        device = self._with_held(device)
+        plan = self._choose_plan(adapter, device, dtype, speed, weights, largest, dtype_bytes)
         what = f"{request.num_frames} frames at {request.width}x{request.height}"
         counting = _CountingSink(sink)
         retried_from: str | None = None
@@ -228,8 +233,9 @@ class DiffusersEngine(Engine):
                 log.warning("out of memory with plan %s: %s", plan.name, exc)
                 if self.oom_retry and retried_from is None and nxt and counting.count == 0:
                     retried_from = plan.name
-                    plan = dev.MemoryPlan(
-                        nxt, f"retry after running out of memory with {plan.name}"
+                    plan = dataclasses.replace(
+                        dev.choose_plan(device, weights, largest, nxt),
+                        reason=f"retry after running out of memory with {plan.name}",
                     )
                     self._run_notes.append(
                         f"ran out of memory with {dev.PLAN_TEXT[retried_from]}; retried with "
@@ -259,12 +265,76 @@ class DiffusersEngine(Engine):
                 "dtype": str(dtype).removeprefix("torch."),
                 "memory_plan": plan.name,
                 "memory_plan_reason": plan.reason,
+                "group_offload_mode": plan.group_mode or None,
                 "vae_tiling": tiling,
                 "preview": loaded.projection.source,
                 **_versions(),
                 **extras,
             },
         }
+
+    def _model_key(self, adapter: Any, device: Any, dtype: Any, speed: Any) -> tuple[Any, ...]:
+        """What makes a loaded model this job's model (the memory plan aside)."""
+        local = adapter.local
+        return (str(local.path), local.revision, device.torch_device, str(dtype), speed.load_key())
+
+    def _with_held(self, device: Any) -> Any:
+        """`device` counting what the loaded model holds (on the GPU and in RAM) as available:
+        it is dropped before another model loads, and it is what its own next job runs in."""
+        from engine.backends.diffusers import device as dev
+        from engine.catalog import plan_bytes
+
+        loaded = self._loaded
+        if loaded is None or self._device_info is not None:  # a given device is as described
+            return device
+        plan = loaded.plan
+        gpu = loaded.weights_bytes if plan.name == "full" else 0
+        ram = plan_bytes(plan.name, loaded.weights_bytes, 0, pinned=plan.group_mode == "pinned")[1]
+        if loaded.device.torch_device == device.torch_device:
+            gpu = max(gpu, dev.held_on_device(device))
+        else:
+            gpu = 0
+        return dataclasses.replace(device, held_bytes=gpu, ram_held_bytes=ram)
+
+    def _choose_plan(
+        self,
+        adapter: Any,
+        device: Any,
+        dtype: Any,
+        speed: Any,
+        weights: int,
+        largest: int,
+        dtype_bytes: int,
+    ) -> Any:
+        """This job's memory plan: the loaded model's while its key matches (and no forced plan
+        or out-of-memory floor says otherwise), else the fastest that fits (`device.choose_plan`),
+        never above the floor an earlier out-of-memory error left."""
+        from engine.backends.diffusers import device as dev
+
+        floor = self._plan_floor.get(str(adapter.local.path))
+        loaded = self._loaded
+        if loaded is not None and loaded.key == self._model_key(adapter, device, dtype, speed):
+            kept = loaded.plan
+            wanted = self.plan or kept.name
+            above_floor = floor is None or dev.PLANS.index(kept.name) >= dev.PLANS.index(floor)
+            if wanted == kept.name and (self.plan is not None or above_floor):
+                return kept
+        try:
+            plan = dev.choose_plan(device, weights, largest, self.plan, model=adapter.local.id)
+        except EngineError as exc:
+            if speed.fp8 or not dev.fp8_applies(device):
+                raise
+            try:  # would fp8 casting make it fit? then say so
+                dev.choose_plan(device, *adapter.weight_estimate(dtype_bytes, fp8=True))
+            except EngineError:
+                raise exc from None
+            raise EngineError(f"{exc}; with fp8 on (speed settings) it would fit") from None
+        if self.plan is None and floor and dev.PLANS.index(floor) > dev.PLANS.index(plan.name):
+            plan = dataclasses.replace(
+                dev.choose_plan(device, weights, largest, floor),
+                reason="an earlier job ran out of memory with more on the GPU",
+            )
+        return plan
 
     def _run(
         self,
@@ -314,15 +384,8 @@ class DiffusersEngine(Engine):
 
         speed = speed or fast.SpeedSettings()
         local = adapter.local
-        key = (
-            str(local.path),
-            local.revision,
-            plan.name,
-            device.torch_device,
-            str(dtype),
-            speed.load_key(),
-        )
-        if self._loaded is not None and self._loaded.key == key:
+        key = self._model_key(adapter, device, dtype, speed)
+        if self._loaded is not None and self._loaded.key == key and self._loaded.plan.same_as(plan):
             return self._loaded
         self.unload()
         if callback is not None:
@@ -330,7 +393,7 @@ class DiffusersEngine(Engine):
         t0 = time.perf_counter()
         pipe = adapter.load(dtype)
         applied = fast.apply_on_load(pipe, speed, device, dtype)
-        dev.apply_plan(pipe, plan.name, device)
+        dev.apply_plan(pipe, plan, device)
         fast.apply_compile(pipe, applied, device, plan.name)
         loaded = LoadedModel(
             key=key,

@@ -49,7 +49,7 @@ from engine.api import (
 )
 from engine.backends.diffusers.device import DeviceInfo, MemoryPlan
 from engine.backends.diffusers.preview import LatentProjection, StepCallback
-from engine.catalog import CatalogEntry, find_entry, is_distilled_name
+from engine.catalog import CatalogEntry, find_entry, is_distilled_name, part_bytes
 from engine.hub import LocalModel, ModelFolder
 
 __all__ = [
@@ -687,19 +687,25 @@ class Adapter(ABC):
         return []
 
     # -- memory estimate -------------------------------------------------------------------------
-    def weight_estimate(self, dtype_bytes: int) -> tuple[int, int]:
-        """(all model weights, the largest single model) in bytes once loaded at `dtype_bytes`."""
-        total = largest = 0
+    def part_params(self) -> dict[str, int]:
+        """Parameters of each part with weights on disk: its safetensors bytes over the bytes a
+        parameter its first file's header says (two when it says nothing known)."""
+        out: dict[str, int] = {}
         for name in self.folder.components:
             stored = self.folder.weight_bytes(name)
             if not stored:
                 continue
             files = sorted((self.folder.path / name).glob("*.safetensors"))
-            per = _stored_bytes_per_param(files[0]) if files else None
-            size = stored * dtype_bytes // per if per else stored
-            total += size
-            largest = max(largest, size)
-        return total, largest
+            per = (_stored_bytes_per_param(files[0]) if files else None) or 2
+            out[name] = stored // per
+        return out
+
+    def weight_estimate(self, dtype_bytes: int, fp8: bool = False) -> tuple[int, int]:
+        """(all model weights, the largest single model) in bytes once loaded at `dtype_bytes`;
+        with `fp8`, the parts fp8 casting stores as float8 at one byte a parameter (the rule
+        the catalogue's figures come from: `engine.catalog.part_bytes`)."""
+        sizes = part_bytes(self.part_params(), dtype_bytes=dtype_bytes, fp8=fp8)
+        return sum(sizes.values()), max(sizes.values(), default=0)
 
     def decode_bytes(self, request: GenerationRequest, dtype_bytes: int) -> int:
         """Rough peak memory of decoding the request's frames without tiling."""
