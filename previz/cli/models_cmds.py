@@ -68,7 +68,8 @@ def _list(a: argparse.Namespace) -> int:
                 r.family or "?",
                 r.status if not r.problem or r.status == "ready" else f"{r.status}: {r.problem}",
                 f"{r.size_gb:.1f} GB" if r.size_gb is not None else "",
-                f"{r.vram_gb:.0f} GB" if r.vram_gb is not None else "",
+                (f"{r.vram_gb:.0f} GB" if r.vram_gb is not None else "")
+                + (f" ({r.vram_fp8_gb:.0f} fp8)" if r.vram_fp8_gb is not None else ""),
                 r.native_fps or ("any" if r.family == "ltx" else ""),
                 r.licence or "",
             )

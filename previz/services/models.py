@@ -61,6 +61,10 @@ class ModelRow:
     default: bool = False
     problem: str | None = None
     notes: str = ""
+    # GPU memory with model offload when the transformer is cast to fp8 (None: fp8 does not
+    # lower it), and in words when fp8 or group offload is needed (from the catalog's counts)
+    vram_fp8_gb: float | None = None
+    memory_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,16 @@ def _engine_error(exc: Exception) -> ModelsError:
 
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return NotFound(text) if isinstance(exc, ModelNotFound) else ModelsError(text)  # type: ignore[return-value]
+
+
+def _memory(d: dict[str, Any]) -> dict[str, Any]:
+    """The catalog's computed memory figures for a row (nothing for an uncatalogued model)."""
+    plans = (d.get("memory") or {}).get("model_offload") or {}
+    fp8, bf16 = plans.get("fp8"), plans.get("bf16")
+    return {
+        "vram_fp8_gb": fp8 if fp8 is not None and bf16 is not None and fp8 < bf16 else None,
+        "memory_note": d.get("memory_note") or "",
+    }
 
 
 def _row_for_local(local: Any, settings: AppSettings, entry: Any = None) -> ModelRow:
@@ -105,6 +119,7 @@ def _row_for_local(local: Any, settings: AppSettings, entry: Any = None) -> Mode
         default=_is_default(settings, local.id, str(local.path)),
         problem=local.problem,
         notes=d.get("notes", ""),
+        **_memory(d),
     )
 
 
@@ -147,6 +162,7 @@ def list_models(
                 licence=entry.licence,
                 default=_is_default(settings, entry.id),
                 notes=entry.notes,
+                **_memory(d),
             )
         )
     rows.extend(_row_for_local(m, settings) for m in local if m.id.lower() in by_id)

@@ -63,6 +63,19 @@ def test_list_shows_the_catalogue_and_configured_folders(capsys, model_folder: P
     assert code == 0 and "not downloaded" in out and "my-ltx" in out
 
 
+def test_list_says_what_memory_a_model_needs_and_when_fp8_helps(capsys):
+    code, out, err = cli(capsys, "models", "list", "--json")
+    assert code == 0, err
+    rows = {r["id"]: r for r in json.loads(out)}
+    ltx = rows["Lightricks/LTX-Video-0.9.7-distilled"]
+    # a 13B transformer cannot run on a 24 GB card in bf16 even with model offload; fp8 can
+    assert ltx["vram_gb"] > 24 >= ltx["vram_fp8_gb"]
+    assert "fp8" in ltx["memory_note"] and "group offload" in ltx["memory_note"]
+    code, out, _ = cli(capsys, "models", "list")
+    line = next(x for x in out.splitlines() if "LTX-Video-0.9.7-distilled" in x)
+    assert f"({ltx['vram_fp8_gb']:.0f} fp8)" in line
+
+
 def test_add_checks_the_folder_and_can_make_it_the_default(capsys, model_folder: Path):
     code, out, err = cli(capsys, "models", "add", str(model_folder))
     assert code == 0, err
