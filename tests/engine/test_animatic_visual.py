@@ -355,3 +355,32 @@ def test_a_different_seed_gives_different_frames() -> None:
     assert (
         mad(render("wide shot, a man", 1, seed=1)[0], render("wide shot, a man", 1, seed=2)[0]) > 1
     )
+
+
+def _sharpness(frame: np.ndarray, region: np.ndarray) -> float:
+    lap = cv2.Laplacian(grey(frame).astype(np.float32), cv2.CV_32F)
+    return float(lap[region > 0].var())
+
+
+def test_close_ups_get_a_shallow_depth_of_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a close-up the set behind the subject goes soft and the subject stays sharp; the same
+    shot with depth of field switched off is the reference (same framing, same frame)."""
+    from engine.backends.animatic import render as rmod
+
+    prompt = "close-up, a woman in a red raincoat on a city street, dusk, static"
+    soft = render(prompt, 1, width=320, height=180)[0]
+    monkeypatch.setattr(rmod, "SHALLOW_FOCUS", {})
+    sharp = render(prompt, 1, width=320, height=180)[0]
+    h, w = sharp.shape[:2]
+    sides = np.zeros((h, w), np.uint8)  # the set beside her (she stands in the middle)
+    sides[: int(0.6 * h), : w // 5] = sides[: int(0.6 * h), w - w // 5 :] = 1
+    face = np.zeros((h, w), np.uint8)
+    face[int(0.2 * h) : int(0.55 * h), int(0.42 * w) : int(0.58 * w)] = 1
+    assert _sharpness(sharp, sides) > 20  # there is detail (windows) in the set behind her
+    assert _sharpness(soft, sides) < 0.5 * _sharpness(sharp, sides)
+    assert _sharpness(soft, face) > 0.9 * _sharpness(sharp, face)  # she stays sharp
+    # a wide shot keeps everything in focus
+    wide = "wide shot, a woman in a red raincoat on a city street, dusk, static"
+    a = render(wide, 1, width=320, height=180)[0]
+    monkeypatch.undo()
+    assert np.array_equal(a, render(wide, 1, width=320, height=180)[0])
