@@ -25,6 +25,7 @@ from tests.engine.engine_testutil import (
     ENGINE,
     H,
     W,
+    blobs,
     consecutive_diffs,
     contrast,
     generate,
@@ -132,6 +133,9 @@ def test_loop_ends_where_it_began() -> None:
     lp = generate(Loop(prompt=prompt, width=W, height=H, num_frames=24))
     assert mad(lp[-1], lp[0]) <= seam_limit(lp)
     assert np.array_equal(lp[0], plain[0])  # it is the same shot, closed into a loop
+    # the way home is a move, not a dissolve: the walker is one solid figure on every frame
+    # (a cross-dissolve shows two half-transparent ghosts of him over its last second)
+    assert all(len(blobs(f)) == len(blobs(lp[0])) == 1 for f in lp), [len(blobs(f)) for f in lp]
 
 
 def test_loop_of_a_take_closes_it(source) -> None:

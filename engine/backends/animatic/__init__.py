@@ -18,7 +18,8 @@ Deterministic from (prompt, seed, parameters). Operations:
   motion (``transition: "dissolve"``);
 - remix: the source's frames (decoded from its segments) graded by the prompt's look/light/
   weather, `strength` of the way;
-- loop: a render whose last second crossfades into the shot's time just before frame 0; with a
+- loop: a render whose camera and figures, over its last second, move home to their state one
+  period earlier, so the frame after the last is the first (no dissolve, no ghost); with a
   source, a bridge from the source's end back to its start.
 """
 
@@ -137,19 +138,19 @@ class AnimaticEngine(Engine):
             emit(r.frame_at(float(i / fps)))
 
     def _loop(self, req: Loop, spec: ShotSpec, emit: _Emitter) -> None:
-        from engine.backends.animatic.motion import blend, ease
+        from engine.backends.animatic.motion import ease
 
         fps, n = req.fps, req.num_frames
-        r = self._renderer(req, spec, float(n / fps))
+        period = float(n / fps)
+        r = self._renderer(req, spec, period)
         window = min(n // 2, max(2, round(float(fps) * TRANSITION_S)))
         for i in range(n):
             emit.check()
-            frame = r.frame_at(float(i / fps))
             k = i - (n - window) + 1
-            if window and k >= 1:
-                # fade into the shot's time just before frame 0, so the last frame leads in
-                frame = blend(frame, r.frame_at(float((i - n) / fps)), ease(k / (window + 1)))
-            emit(frame)
+            # over the last second the camera and the figures go home: to their state one
+            # period earlier, so the frame after the last is the first (no dissolve, no ghost)
+            r.loop_home = (period, ease(k / (window + 1))) if window and k >= 1 else None
+            emit(r.frame_at(float(i / fps)))
 
     def _image_to_video(self, req: ImageToVideo, spec: ShotSpec, emit: _Emitter) -> None:
         from engine.backends.animatic.camera import CameraRig

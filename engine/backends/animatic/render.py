@@ -217,6 +217,10 @@ class ShotRenderer:
         # the join, the new one). At the join the figures are exactly as the source left them;
         # away from it they ease into the new variation.
         self.variation: tuple[float, int, int, int] | None = None
+        # A loop's way home: (period, weight). The camera and the figures are drawn `weight` of
+        # the way from their state at t to their state at t - period (the same instant one loop
+        # earlier), so the last frame leads into the first with no dissolve. Set per frame.
+        self.loop_home: tuple[float, float] | None = None
         self._fig_index = {id(f): k for k, f in enumerate(self.scene.figures)}
         self.cw, self.ch = width, height
         self.ccx, self.ccy = width / 2.0, height / 2.0
@@ -356,6 +360,16 @@ class ShotRenderer:
     # -- per frame ----------------------------------------------------------------------------
     def frame_at(self, t: float) -> np.ndarray:
         pose = self.rig.pose(t)
+        if self.loop_home is not None:
+            period, w = self.loop_home
+            home = self.rig.pose(t - period)
+            pose = CameraPose(
+                pose.position * (1 - w) + home.position * w,
+                pose.yaw * (1 - w) + home.yaw * w,
+                pose.pitch * (1 - w) + home.pitch * w,
+                pose.roll * (1 - w) + home.roll * w,
+                pose.focal_px * (1 - w) + home.focal_px * w,
+            )
         view = _View(pose, self.ccx, self.ccy, self.cw, self.ch)
         if self.scene.interior:
             canvas = np.empty((self.ch, self.cw, 3), np.uint8)
@@ -716,9 +730,9 @@ class ShotRenderer:
         the action's root motion is centred on the figure's mid-shot place, as laid out.
         Cached for the current frame's time (depth sorting and drawing ask twice)."""
         cache = self.__dict__.setdefault("_pose_cache", {})
-        if cache.get("t") != t:
+        if cache.get("t") != (t, self.loop_home):
             cache.clear()
-            cache["t"] = t
+            cache["t"] = (t, self.loop_home)
         key = id(fig)
         if key in cache:
             return cache[key]
@@ -737,6 +751,9 @@ class ShotRenderer:
                 w = w * w * (3 - 2 * w)
                 if w > 0 and new != old:
                     pose = _blend(pose, self._action_pose(fig, k + new, t), w)
+            if self.loop_home is not None:
+                period, w = self.loop_home
+                pose = _blend(pose, self._action_pose(fig, k, t - period), w)
         cache[key] = pose
         return pose
 
