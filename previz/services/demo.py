@@ -30,22 +30,22 @@ SCENES = [
         "1",
         "1 EXT. FERRY PIER - DUSK",
         [
-            ("EWS, dusk, rain, @Pier, static", 72, ""),
-            ("WIDE, dusk, rain, @Jun walks right along @Pier, slow dolly in", 96, ""),
+            ("EWS, dusk, rain, @Pier, the ferry at the end of the pier, static", 72, ""),
+            ("WIDE, dusk, rain, @Jun runs right along @Pier, slow dolly in", 96, ""),
             (
-                "MCU, low angle, dusk, @Captain stands, slow push in",
+                "MCU, low angle, dusk, @Captain looks up, slow push in",
                 72,
                 "CAPTAIN: Last boat's gone, miss.",
             ),
-            ("CU, dusk, rain, @Jun, handheld", 48, "JUN: Then I'll wait for the first one."),
+            ("CU, dusk, rain, @Jun waves, handheld", 48, "JUN: Then I'll wait for the first one."),
         ],
     ),
     (
         "2",
         "2 INT. FERRY CABIN - NIGHT",
         [
-            ("WIDE, night, interior, two people sit, static, @RainyNoir", 72, ""),
-            ("OTS, night, interior, @Captain, slow pan left", 60, ""),
+            ("WIDE, night, interior, @Captain and @Jun sit at a table, static, @RainyNoir", 72, ""),
+            ("OTS, night, interior, @Captain points, slow pan left", 60, ""),
             ("ECU, night, interior, @Jun, 85mm, slow zoom in", 48, ""),
         ],
     ),

@@ -14,6 +14,7 @@ from engine.backends.animatic.dressing import COLOURS
 from engine.backends.animatic.grammar import parse_prompt
 from engine.backends.animatic.render import ShotRenderer
 from engine.backends.animatic.scene import _distinct
+from tests.engine.engine_testutil import render
 
 
 def frame(prompt: str, labels=(), seed: int = 3, heading: str = "", size=(256, 144)):
@@ -111,3 +112,24 @@ def test_the_figure_is_articulated_walking_moves_its_legs() -> None:
     ma = (cv2.cvtColor(a, cv2.COLOR_RGB2HSV)[..., 1] > 90)[60:88].sum(axis=0)
     mb = (cv2.cvtColor(b, cv2.COLOR_RGB2HSV)[..., 1] > 90)[60:88].sum(axis=0)
     assert np.count_nonzero(ma) != np.count_nonzero(mb) or ma.max() != mb.max()
+
+
+def test_a_close_up_face_has_eyes_brows_and_a_mouth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A close-up shows a face (whites of the eyes, irises, brows, a mouth), not a blank disc
+    with two dots; a wide shot keeps its two-dot faces (too small for more)."""
+    from engine.backends.animatic import figures as fmod
+
+    prompt = "CU, dusk, a young woman in a red raincoat, static"
+    face = render(prompt, 1, width=640, height=360)[0]
+    monkeypatch.setattr(fmod, "FACE_DETAIL_PX", 1e9)
+    plain = render(prompt, 1, width=640, height=360)[0]
+    changed = np.abs(face.astype(int) - plain.astype(int)).sum(axis=2) > 30
+    assert changed.mean() > 0.004, changed.mean()  # the features are there
+    luma_face = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY).astype(int)
+    luma_plain = cv2.cvtColor(plain, cv2.COLOR_RGB2GRAY).astype(int)
+    whites = changed & (luma_face > luma_plain + 25)  # brighter than the skin they are on
+    assert whites.sum() > 100, whites.sum()  # the whites of her eyes
+    wide = "WIDE, dusk, a young woman in a red raincoat, static"
+    a = render(wide, 1, width=640, height=360)[0]
+    monkeypatch.undo()
+    assert np.array_equal(a, render(wide, 1, width=640, height=360)[0])

@@ -213,10 +213,51 @@ def draw_figure(canvas: np.ndarray, view, fig: Figure, pose: Pose,
     if facing and fig.facing_camera and r > 9:
         eye = shade(_scaled(look.skin, 0.25 * k), zc)
         toward = (p[16] - p[0]) * 0.6
-        for sgn in (-1.0, 1.0):
-            disc(p[0] + toward + perp * sgn * r * 0.36, max(1.0, r * 0.13), eye)
+        if r > FACE_DETAIL_PX:  # a close-up: a face an actor could be cast from
+            _draw_face(canvas, p[0] + toward, p[15] - p[0], perp, r, pose, look, shade, zc, k)
+        else:
+            for sgn in (-1.0, 1.0):
+                disc(p[0] + toward + perp * sgn * r * 0.36, max(1.0, r * 0.13), eye)
     if fig.label:
         label(fig.label, p[0][0], p[0][1] - r * (1.6 if look.hat else 1.25), r)
+
+
+FACE_DETAIL_PX = 36  # head radius in pixels from which eyes, brows and mouth are drawn
+
+
+def _draw_face(canvas, centre, up_vec, side, r: float, pose: Pose, look: Look, shade, zc, k):
+    """Eyes (white, iris, pupil, lid line), brows, nose and a mouth that opens as the figure
+    talks: drawn only when the head is big on screen (close-ups)."""
+    n = float(np.hypot(up_vec[0], up_vec[1]))
+    up = up_vec / n if n > 1e-6 else np.array([0.0, -1.0])
+    side = np.asarray(side, float)
+    angle = math.degrees(math.atan2(side[1], side[0]))
+    skin = look.skin
+    white = shade(_scaled((235, 232, 226), k), zc)
+    iris = shade(_scaled((70, 52, 38), k), zc)
+    dark = shade(_scaled(skin, 0.3 * k), zc)
+    brow = shade(_scaled(look.hair if look.hair != (0, 0, 0) else skin, 0.6 * k), zc)
+    lip = shade(_scaled((skin[0] * 0.85, skin[1] * 0.55, skin[2] * 0.55), k), zc)
+    look_at = up * (0.05 * r * pose.head_pitch) + side * (0.05 * r * pose.head_yaw)
+
+    def ell(pt, ax: float, ay: float, col, thick: int = -1) -> None:
+        cv2.ellipse(canvas, _fix(pt), (max(1, int(ax * ONE)), max(1, int(ay * ONE))), angle, 0,
+                    360, col, thick, cv2.LINE_AA, SHIFT)  # fmt: skip
+
+    for sgn in (-1.0, 1.0):
+        c = centre + side * sgn * r * 0.36 + up * r * 0.06
+        ell(c, r * 0.17, r * 0.10, white)
+        ell(c + look_at, r * 0.085, r * 0.085, iris)
+        ell(c + look_at, r * 0.04, r * 0.04, (12, 10, 10))
+        ell(c, r * 0.17, r * 0.10, dark, max(1, int(r * 0.02)))
+        b0 = c + up * r * 0.2 - side * r * 0.14
+        b1 = c + up * r * (0.24 + 0.04 * pose.head_pitch) + side * r * 0.14
+        cv2.line(canvas, _fix(b0), _fix(b1), brow, max(1, int(r * 0.055)), cv2.LINE_AA, SHIFT)
+    nose = centre - up * r * 0.22
+    cv2.line(canvas, _fix(centre - up * r * 0.02), _fix(nose), dark, max(1, int(r * 0.03)),
+             cv2.LINE_AA, SHIFT)  # fmt: skip
+    mouth = centre - up * r * 0.45
+    ell(mouth, r * 0.2, r * (0.025 + 0.11 * max(0.0, min(1.0, pose.talking))), lip)
 
 
 def _darker(c) -> tuple[int, int, int]:
