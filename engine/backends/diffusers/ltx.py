@@ -124,13 +124,14 @@ class Condition:
         }
 
 
-class LTXAdapter(Adapter):
-    family = "ltx"
-    default_steps = 40
-    default_guidance = 3.0
-    cfg_batched = True  # LTXConditionPipeline: torch.cat([latents] * 2), one forward pass
+class LTXVaeFacts:
+    """What an LTX-style VAE config says (LTX-Video and LTX-2 share the layout): the spatial and
+    temporal compression, and the checkpoint's variant. Needs ``_vae`` and ``distilled``."""
 
-    # -- facts from the configs ----------------------------------------------------------------
+    default_scaling: tuple[bool, ...] = (True, True, True, False)
+    _vae: dict[str, Any]
+    distilled: bool
+
     @property
     def variant(self) -> str:
         return "distilled" if self.distilled else "dev"
@@ -140,7 +141,7 @@ class LTXAdapter(Adapter):
         cfg = self._vae
         if cfg.get("spatial_compression_ratio"):
             return int(cfg["spatial_compression_ratio"])
-        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, False))
+        scaling = cfg.get("spatio_temporal_scaling", self.default_scaling)
         return int(cfg.get("patch_size", 4)) * 2 ** sum(bool(s) for s in scaling)
 
     @property
@@ -148,8 +149,15 @@ class LTXAdapter(Adapter):
         cfg = self._vae
         if cfg.get("temporal_compression_ratio"):
             return int(cfg["temporal_compression_ratio"])
-        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, False))
+        scaling = cfg.get("spatio_temporal_scaling", self.default_scaling)
         return int(cfg.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in scaling)
+
+
+class LTXAdapter(LTXVaeFacts, Adapter):
+    family = "ltx"
+    default_steps = 40
+    default_guidance = 3.0
+    cfg_batched = True  # LTXConditionPipeline: torch.cat([latents] * 2), one forward pass
 
     @property
     def _patch(self) -> tuple[int, int]:

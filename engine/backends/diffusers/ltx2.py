@@ -55,6 +55,7 @@ from engine.backends.diffusers.common import (
     Window,
     pretrained_kwargs,
 )
+from engine.backends.diffusers.ltx import LTXVaeFacts
 
 __all__ = ["CAMERA_LORAS", "LTX2Adapter", "camera_lora_for", "dialogue_prompt"]
 
@@ -184,32 +185,14 @@ def fit_audio(samples: np.ndarray, rate: int, start_s: float, frames: int, fps: 
 # The adapter
 
 
-class LTX2Adapter(Adapter):
+class LTX2Adapter(LTXVaeFacts, Adapter):
     family = "ltx2"
     default_steps = 40
     default_guidance = 4.0
     cfg_batched = False
+    default_scaling = (True, True, True, True)
 
     # -- facts from the configs ----------------------------------------------------------------
-    @property
-    def variant(self) -> str:
-        return "distilled" if self.distilled else "dev"
-
-    @property
-    def spatial(self) -> int:
-        cfg = self._vae
-        if cfg.get("spatial_compression_ratio"):
-            return int(cfg["spatial_compression_ratio"])
-        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, True))
-        return int(cfg.get("patch_size", 4)) * 2 ** sum(bool(s) for s in scaling)
-
-    @property
-    def temporal(self) -> int:
-        cfg = self._vae
-        if cfg.get("temporal_compression_ratio"):
-            return int(cfg["temporal_compression_ratio"])
-        scaling = cfg.get("spatio_temporal_scaling", (True, True, True, True))
-        return int(cfg.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in scaling)
 
     @property
     def size_multiple(self) -> int:
