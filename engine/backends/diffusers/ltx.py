@@ -125,8 +125,9 @@ class Condition:
 
 
 class LTXVaeFacts:
-    """What an LTX-style VAE config says (LTX-Video and LTX-2 share the layout): the spatial and
-    temporal compression, and the checkpoint's variant. Needs ``_vae`` and ``distilled``."""
+    """What an LTX-style VAE says and does (LTX-Video and LTX-2 share it): the spatial and
+    temporal compression, the checkpoint's variant, and encoding frames for the preview. Needs
+    ``_vae`` and ``distilled``."""
 
     default_scaling: tuple[bool, ...] = (True, True, True, False)
     _vae: dict[str, Any]
@@ -151,6 +152,18 @@ class LTXVaeFacts:
             return int(cfg["temporal_compression_ratio"])
         scaling = cfg.get("spatio_temporal_scaling", self.default_scaling)
         return int(cfg.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in scaling)
+
+    def encode_for_preview(self, loaded: LoadedModel) -> Any:
+        """Images to normalised video latents, for the live preview's reference frames."""
+        pipe = loaded.pipe
+        vae = pipe.vae
+
+        def encode(images: Any) -> Any:
+            images = images.to(pipe._execution_device, vae.dtype)
+            lat = vae.encode(images).latent_dist.mode()
+            return pipe._normalize_latents(lat, vae.latents_mean, vae.latents_std)
+
+        return encode
 
 
 class LTXAdapter(LTXVaeFacts, Adapter):
@@ -224,17 +237,6 @@ class LTXAdapter(LTXVaeFacts, Adapter):
         )
         pipe.set_progress_bar_config(disable=True)
         return pipe
-
-    def encode_for_preview(self, loaded: LoadedModel) -> Any:
-        pipe = loaded.pipe
-        vae = pipe.vae
-
-        def encode(images: Any) -> Any:
-            images = images.to(pipe._execution_device, vae.dtype)
-            lat = vae.encode(images).latent_dist.mode()
-            return pipe._normalize_latents(lat, vae.latents_mean, vae.latents_std)
-
-        return encode
 
     def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
         """`latents` are packed tokens (B, S, C*pt*p*p), extra conditioning tokens first."""

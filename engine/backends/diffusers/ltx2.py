@@ -227,17 +227,6 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         pipe.set_progress_bar_config(disable=True)
         return pipe
 
-    def encode_for_preview(self, loaded: LoadedModel) -> Any:
-        pipe = loaded.pipe
-        vae = pipe.vae
-
-        def encode(images: Any) -> Any:
-            images = images.to(pipe._execution_device, vae.dtype)
-            lat = vae.encode(images).latent_dist.mode()
-            return pipe._normalize_latents(lat, vae.latents_mean, vae.latents_std)
-
-        return encode
-
     def preview(self, loaded: LoadedModel, latents: Any, geometry: Any) -> np.ndarray | None:
         """`latents` are packed video tokens (B, S, C); the middle latent frame."""
         from engine.backends.diffusers.preview import latent_preview
