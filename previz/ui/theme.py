@@ -28,6 +28,8 @@ STATUS_COLORS = {
     "failed": QColor("#b86a62"),
 }
 PLAYHEAD = QColor("#d9a25f")
+DRAFT = QColor("#b9a98a")  # the DRAFT badge on a card: a take to re-render at full quality
+WARNING = QColor("#d6a64f")  # a mark that asks for a look (a bridge whose sources moved)
 SELECTION = QColor("#c8c8c8")
 
 STYLE_SHEET = """

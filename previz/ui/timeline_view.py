@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDrag,
@@ -36,10 +36,11 @@ from PySide6.QtGui import (
     QPolygon,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QToolTip, QWidget
 
 from previz.core.time import frames_to_timecode
 from previz.core.values import ShotInfo
+from previz.services.shot_facts import ShotFacts
 from previz.ui import theme
 from previz.ui.thumbnails import ThumbnailCache
 
@@ -53,7 +54,8 @@ RULER_H = 22
 MARGIN = 10
 GAP = 8
 FOOTER_H = 40
-MIN_CARD_W = 64
+MIN_CARD_W = 64  # at least this wide, and wide enough for the shot code (see _min_card_w)
+CARD_PAD = 7  # text inset inside a card
 BOARD_GAP = 14
 
 STATUS_TEXT = {
@@ -74,6 +76,22 @@ class CardText:
     takes: str
     status: str
     caption: str
+    draft: bool = False  # the selected take is a draft
+    warning: str = ""  # e.g. a bridge whose sources are no longer its neighbours
+
+
+@dataclass(frozen=True)
+class CardShown:
+    """What a card actually paints at its current width: a narrow card keeps a readable
+    minimum (the shot code, a take badge such as "T1") and never a clipped "1/0…" or a
+    one-letter badge; whatever it leaves out is in :meth:`TimelineView.card_tooltip`."""
+
+    label: str  # the full label, or the shot code alone on a narrow card
+    duration: str  # "" when it does not fit
+    takes: str  # "T1 of 3", "T1", or "" (no take)
+    status: str  # the status word, or "" (a coloured dot only)
+    draft: str  # "DRAFT" or ""
+    warning: bool
 
 
 class TimelineView(QAbstractScrollArea):
@@ -135,6 +153,8 @@ class TimelineView(QAbstractScrollArea):
         self._fm = QFontMetrics(self._font)
         self._fm_small = QFontMetrics(self._small)
         self._fm_bold = QFontMetrics(self._bold)
+        self._facts: list[ShotFacts | None] = []
+        self._min_w = MIN_CARD_W
 
     # --- data ---------------------------------------------------------------------------------
 
@@ -152,10 +172,14 @@ class TimelineView(QAbstractScrollArea):
         *,
         aspect: float | None = None,
         drop_frame: bool = False,
+        facts: list[ShotFacts] | None = None,
     ) -> None:
         """Show ``shots`` in order; ``lengths`` are their cut lengths in frames (trims applied),
-        the planned durations when not given."""
+        the planned durations when not given; ``facts`` mark drafts and moved bridges."""
         self._shots = list(shots)
+        self._facts = list(facts) if facts is not None else [None] * len(self._shots)
+        codes = [self._fm_bold.horizontalAdvance(s.code) for s in self._shots]
+        self._min_w = max([MIN_CARD_W] + [w + 2 * CARD_PAD + 2 for w in codes])
         self._lengths = list(lengths) if lengths is not None else [s.duration_frames for s in shots]
         if fps is not None:
             self.fps = Fraction(fps)
@@ -209,7 +233,67 @@ class TimelineView(QAbstractScrollArea):
         if s.status == "generating" or prog is not None:
             status = "Generating" + (f" {round(prog * 100)}%" if prog is not None else "")
         caption = s.dialogue or s.prompt
-        return CardText(s.label, f"{secs:.1f}s", takes, status, caption.replace("\n", " "))
+        facts = self._facts[index] if index < len(self._facts) else None
+        return CardText(
+            s.label,
+            f"{secs:.1f}s",
+            takes,
+            status,
+            caption.replace("\n", " "),
+            draft=bool(facts and facts.draft),
+            warning=facts.bridge_note if facts else "",
+        )
+
+    def card_tooltip(self, index: int) -> str:
+        """The card's full text, whatever its width hides."""
+        t = self.card_text(index)
+        s = self._shots[index]
+        head = f"{t.label} · {t.duration}"
+        if s.duration_frames != self._lengths[index]:
+            head += f" (planned {float(Fraction(s.duration_frames) / self.fps):.1f}s)"
+        lines = [head, t.takes + (" · draft" if t.draft else "")]
+        if t.status:
+            lines[-1] += f" · {t.status}"
+        if t.warning:
+            lines.append(t.warning)
+        if t.caption:
+            lines.append(t.caption)
+        return "\n".join(lines)
+
+    def _layout_text(self, index: int, r: QRect) -> CardShown:
+        t = self.card_text(index)
+        s = self._shots[index]
+        foot_w = r.width() - 2 * CARD_PAD
+        dur_w = self._fm_small.horizontalAdvance(t.duration) + 6
+        label_w = self._fm_bold.horizontalAdvance(t.label)
+        if label_w + dur_w <= foot_w:
+            label, duration = t.label, t.duration
+        elif label_w <= foot_w:
+            label, duration = t.label, ""
+        else:
+            label, duration = s.code, ""
+            if self._fm_bold.horizontalAdvance(s.code) + dur_w <= foot_w:
+                duration = t.duration
+        # badges along the top of the picture: status on the left, take on the right
+        room = r.width() - 2 - 15  # the picture, less the badges' outer margins and gap
+        takes = ""
+        if s.take_count:
+            short = f"T{s.selected_take_number}" if s.selected_take_number else str(s.take_count)
+            takes = t.takes if self._pill_w(t.takes) + 17 <= room else short
+            room -= self._pill_w(takes)
+        status = t.status if s.status != "empty" or index in self._progress else ""
+        if status and self._pill_w(status) + 16 > room:
+            status = ""  # a dot says it; the tooltip has the word
+        return CardShown(
+            label, duration, takes, status, "DRAFT" if t.draft else "", bool(t.warning)
+        )
+
+    def card_shown(self, index: int) -> CardShown:
+        """What card ``index`` paints at its current size (see :class:`CardShown`)."""
+        return self._layout_text(index, self._rects[index])
+
+    def _pill_w(self, text: str) -> int:
+        return self._fm_small.horizontalAdvance(text) + 10
 
     def has_thumbnail(self, index: int) -> bool:
         """Whether the card shows a picture (the selected take's thumbnail loaded)."""
@@ -323,7 +407,7 @@ class TimelineView(QAbstractScrollArea):
             x = MARGIN
             top = RULER_H + MARGIN
             for n in self._lengths:
-                w = max(MIN_CARD_W, round(n * self.px_per_frame))
+                w = max(self._min_w, round(n * self.px_per_frame))
                 rects.append(QRect(x, top, w, h))
                 x += w + GAP
             self._content = QSize(x + 48, top + h + MARGIN)
@@ -619,6 +703,18 @@ class TimelineView(QAbstractScrollArea):
         self.set_playhead(frame)
         self.playhead_moved.emit(frame)
 
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            pos = event.pos()  # type: ignore[attr-defined]
+            i = self.index_at(pos)
+            if i is None:
+                QToolTip.hideText()
+                event.ignore()
+            else:
+                QToolTip.showText(event.globalPos(), self.card_tooltip(i), self.viewport())  # type: ignore[attr-defined]
+            return True
+        return super().viewportEvent(event)
+
     def contextMenuEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self.context_menu_requested.emit(event.globalPos())
 
@@ -818,50 +914,66 @@ class TimelineView(QAbstractScrollArea):
                 p.fillRect(QRect(x - 1, thumb.top(), 2, thumb.height()), theme.PLAYHEAD)
         p.restore()
         # badges on the picture
+        shown = self._layout_text(i, r)
         p.setFont(self._small)
         status = s.status if s.status != "empty" else None
         if prog is not None:
             status = "generating"
-        if status and text.status and r.width() >= 60:
-            label = text.status if r.width() > 120 else text.status.split(" ")[0][:1]
-            tw = self._fm_small.horizontalAdvance(label)
-            pill = QRect(thumb.left() + 5, thumb.top() + 5, tw + 20, 17)
+        if status and text.status:
+            tw = self._fm_small.horizontalAdvance(shown.status) if shown.status else 0
+            pill = QRect(thumb.left() + 5, thumb.top() + 5, tw + 20 if tw else 17, 17)
             pp = QPainterPath()
             pp.addRoundedRect(QRectF(pill), 8, 8)
             p.fillPath(pp, QColor(16, 16, 16, 200))
             p.setBrush(theme.STATUS_COLORS.get(status, theme.MID))
             p.setPen(Qt.PenStyle.NoPen)
-            p.drawEllipse(QRect(pill.left() + 6, pill.top() + 5, 7, 7))
-            p.setPen(QColor("#e0e0e0"))
-            p.drawText(pill.adjusted(16, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, label)
-        if s.take_count and r.width() > 110:
-            tw = self._fm_small.horizontalAdvance(text.takes)
-            pill = QRect(thumb.right() - tw - 14, thumb.top() + 5, tw + 10, 17)
+            p.drawEllipse(QRect(pill.left() + 5, pill.top() + 5, 7, 7))
+            if shown.status:
+                p.setPen(QColor("#e0e0e0"))
+                p.drawText(pill.adjusted(16, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, shown.status)
+        if shown.takes:
+            tw = self._pill_w(shown.takes)
+            pill = QRect(thumb.right() - tw - 4, thumb.top() + 5, tw, 17)
             pp = QPainterPath()
             pp.addRoundedRect(QRectF(pill), 8, 8)
             p.fillPath(pp, QColor(16, 16, 16, 200))
             p.setPen(QColor("#d0d0d0"))
-            p.drawText(pill, Qt.AlignmentFlag.AlignCenter, text.takes)
+            p.drawText(pill, Qt.AlignmentFlag.AlignCenter, shown.takes)
+        if shown.draft:
+            tw = self._pill_w(shown.draft)
+            pill = QRect(thumb.left() + 5, thumb.bottom() - 22, tw, 16)
+            pp = QPainterPath()
+            pp.addRoundedRect(QRectF(pill), 3, 3)
+            p.fillPath(pp, theme.DRAFT)
+            p.setPen(QColor("#1c1c1c"))
+            p.drawText(pill, Qt.AlignmentFlag.AlignCenter, shown.draft)
+        if shown.warning:
+            c = QPoint(thumb.right() - 12, thumb.bottom() - 13)
+            tri = QPolygon([c + QPoint(0, -8), c + QPoint(8, 7), c + QPoint(-8, 7)])
+            p.setBrush(theme.WARNING)
+            p.setPen(QPen(QColor(16, 16, 16, 200), 1))
+            p.drawPolygon(tri)
+            p.setPen(QColor("#1c1c1c"))
+            p.setFont(self._bold)
+            p.drawText(QRect(c.x() - 4, c.y() - 5, 8, 12), Qt.AlignmentFlag.AlignCenter, "!")
         # footer
-        foot = QRect(r.left() + 7, thumb.bottom() + 4, r.width() - 14, FOOTER_H - 6)
+        foot = QRect(
+            r.left() + CARD_PAD, thumb.bottom() + 4, r.width() - 2 * CARD_PAD, FOOTER_H - 6
+        )
         p.setFont(self._bold)
         p.setPen(theme.TEXT)
-        dur_w = self._fm_small.horizontalAdvance(text.duration) + 4
-        label = self._fm_bold.elidedText(
-            text.label, Qt.TextElideMode.ElideRight, max(10, foot.width() - dur_w)
-        )
         p.drawText(
             QRect(foot.left(), foot.top(), foot.width(), 16),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            label,
+            shown.label,
         )
         p.setFont(self._small)
         p.setPen(theme.TEXT_DIM)
-        if foot.width() > dur_w + 24:
+        if shown.duration:
             p.drawText(
                 QRect(foot.left(), foot.top(), foot.width(), 16),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                text.duration,
+                shown.duration,
             )
         cap = self._fm_small.elidedText(text.caption, Qt.TextElideMode.ElideRight, foot.width())
         p.setPen(QColor("#808080"))
