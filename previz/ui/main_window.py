@@ -35,10 +35,10 @@ from PySide6.QtWidgets import (
 from previz.core.errors import NotFound, PrevizError
 from previz.core.values import JobInfo, ShotInfo
 from previz.services.generation import EngineChoice, Generation
-from previz.services.playback import cut_length
 from previz.services.project import ProjectService
 from previz.services.runner import JobProgress, JobRunner
 from previz.services.settings import AppSettings, config_dir
+from previz.services.shot_facts import ShotFactsReader
 from previz.ui.about_dialog import QtAboutDialog
 from previz.ui.compare_dialog import QtCompareDialog
 from previz.ui.elements_widget import ElementsWidget
@@ -95,7 +95,7 @@ class QtMainWindow(QMainWindow):
         self.seq_id: int | None = None
         self._worker_factory = worker_factory
         self._run_jobs = run_jobs
-        self._frame_counts: dict[int, int] = {}  # take id -> frames (takes never change)
+        self._facts = ShotFactsReader(None)  # cut lengths, drafts, bridges (cached per take)
         self._live: dict[int, float] = {}  # shot id -> progress of its running job
         self._live_dirty = False
         self._elements_key: tuple[Any, ...] = ()
@@ -400,7 +400,7 @@ class QtMainWindow(QMainWindow):
     def _attach(self, svc: ProjectService) -> None:
         self.svc = svc
         self.gen = Generation(svc)
-        self._frame_counts.clear()
+        self._facts = ShotFactsReader(svc)
         self._live.clear()
         self._elements_key = ()
         self._changes = []
@@ -632,12 +632,14 @@ class QtMainWindow(QMainWindow):
             seq = next((s for s in seqs if s.id == self.seq_id), None)
             shots = svc.shots(seq.id) if seq else []
             if seq is not None:
+                facts = self._facts.facts(shots)
                 self.timeline.set_shots(
                     shots,
-                    [self._cut_length(s) for s in shots],
+                    [f.cut_frames for f in facts],
                     seq.fps,
                     aspect=seq.width / seq.height,
                     drop_frame=seq.drop_frame,
+                    facts=facts,
                 )
                 secs = int(self.timeline.total_frames() / seq.fps)
                 self.seq_title.setText(seq.name)
@@ -683,17 +685,7 @@ class QtMainWindow(QMainWindow):
             log.warning("refresh failed: %s", exc)
 
     def _cut_length(self, shot: ShotInfo) -> int:
-        tid = shot.selected_take_id
-        if tid is None or self.svc is None:
-            return shot.duration_frames
-        n = self._frame_counts.get(tid)
-        if n is None:
-            try:
-                n = self.svc.take_by_id(tid).frame_count
-            except NotFound:
-                return shot.duration_frames
-            self._frame_counts[tid] = n
-        return cut_length(shot.trim_in, shot.trim_out, n)
+        return shot.duration_frames if self.svc is None else self._facts.cut_frames(shot)
 
     def _update_undo_labels(self) -> None:
         if self.svc is None:
