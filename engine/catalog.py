@@ -11,9 +11,10 @@ Download sizes are approximate (the diffusers-format folders in safetensors, rou
 Memory figures are computed, never written by hand: each entry carries its parts' parameter
 counts (`ModelParams`, constants below with their source), and `memory_needs` turns them into
 what each memory plan needs, with the rule the engine plans with (`plan_bytes`): weights at two
-bytes a parameter (bf16), the transformer at one with fp8, plus activations, over the engine's
-headroom. ``vram_gb`` is the free GPU memory (GB as cards are sold, i.e. GiB) a model needs at
-its native size with model CPU offload, ``vram_full_gb`` with every part on the GPU at once;
+bytes a parameter (bf16), the transformer (both experts of Wan 2.2 A14B) at one with fp8, plus
+activations, over the engine's headroom. ``vram_gb`` is the free GPU memory (GB as cards are
+sold, i.e. GiB) a model needs at its native size with model CPU offload, ``vram_full_gb`` with
+every part on the GPU at once;
 ``describe()["memory"]`` has every plan with and without fp8 and the RAM offloading takes, and
 ``memory_note`` says in words when fp8 or group offload is needed.
 """
@@ -117,8 +118,9 @@ RAM_SPARE_BYTES = 2 * GIB  # RAM left to the app and the system beside offloaded
 # weights pinned up front) and 23 GB with low_cpu_mem_usage (each layer pinned as it streams).
 PINNED_RAM_FACTOR = 1.5
 # The parts the fp8 speed lever stores as float8 (speed.py: layerwise casting of
-# ``pipe.transformer``): one byte a parameter; every other part stays at the model's dtype.
-FP8_PARTS = frozenset({"transformer"})
+# ``pipe.transformer`` and, on Wan 2.2 A14B, of the low-noise expert ``pipe.transformer_2``):
+# one byte a parameter; every other part stays at the model's dtype.
+FP8_PARTS = frozenset({"transformer", "transformer_2"})
 MEMORY_PLANS = ("full", "model_offload", "group_offload")
 
 
@@ -196,7 +198,8 @@ def memory_needs(
     pinned: bool | None = None,
 ) -> MemoryNeeds:
     """What `plan` needs for a model of these parameter counts (bf16 unless `dtype_bytes`; the
-    transformer at one byte a parameter with `fp8`; group offload pinned unless `pinned` is False).
+    transformer(s) at one byte a parameter with `fp8`; group offload pinned unless `pinned` is
+    False).
     """
     parts = params.as_dict() if isinstance(params, ModelParams) else dict(params)
     sizes = part_bytes(parts, dtype_bytes=dtype_bytes, fp8=fp8)

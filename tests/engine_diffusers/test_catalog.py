@@ -243,3 +243,22 @@ def test_the_sizing_arithmetic_on_a_model_counted_here():
     )
     assert entry.vram_gb == gb(offload.free_gpu_bytes)
     assert entry.vram_full_gb == gb(bf16.free_gpu_bytes)
+
+
+def test_fp8_counts_both_experts_of_wan22_a14b():
+    """fp8 casting stores both of Wan 2.2 A14B's expert transformers as float8: the figures
+    count each at one byte a parameter (the low-noise expert alone is ~14 GB in bf16)."""
+    for entry_params in (catalog.WAN22_T2V_A14B, catalog.WAN22_I2V_A14B):
+        parts = entry_params.as_dict()
+        experts = parts["transformer"] + parts["transformer_2"]
+        rest = sum(parts.values()) - experts
+        full = memory_needs(entry_params, "full", fp8=True)
+        assert full.weights_bytes == experts + 2 * rest
+    entry = next(e for e in CATALOG if e.params is catalog.WAN22_T2V_A14B)
+    memory = entry.describe()["memory"]
+    parts = catalog.WAN22_T2V_A14B.as_dict()
+    experts = parts["transformer"] + parts["transformer_2"]
+    want = experts + 2 * (parts["text_encoder"] + parts["vae"])
+    assert memory["full"]["fp8"] == gb(math.ceil((want + WORK_BYTES) / HEADROOM))
+    # the fp8 saving is both experts' worth (~27 GB), not one
+    assert memory["full"]["bf16"] - memory["full"]["fp8"] >= gb(experts) - 1

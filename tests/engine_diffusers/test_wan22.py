@@ -150,3 +150,35 @@ def test_image_to_video_runs_both_experts(engine, wan22_i2v, tmp_path, monkeypat
     assert out.files.num_frames == 5
     assert counts["transformer"] > 0 and counts["transformer_2"] > 0
     assert out.result.recipe["diffusers"]["experts"]["boundary_ratio"] == 0.9
+
+
+def test_fp8_casts_both_experts(engine, wan22_t2v, tmp_path):
+    """fp8 stores the low-noise expert as float8 too (it is as large as the first): the memory
+    plan counts both at one byte a parameter, and so does the card."""
+    import torch
+
+    req = TextToVideo(
+        prompt="wide, a ferry leaves the harbour",
+        width=W,
+        height=H,
+        num_frames=5,
+        fps=Fraction(16),
+        steps=2,
+        guidance=1.0,
+        model=str(wan22_t2v),
+        options={"speed": {"fp8": True}},
+    )
+    out = run_job(engine, req, tmp_path / "fp8")
+    assert out.files.num_frames == 5
+    pipe = engine._loaded.pipe
+    for name in ("transformer", "transformer_2"):
+        block = getattr(pipe, name).blocks[0]
+        assert block.attn1.to_q.weight.dtype == torch.float8_e4m3fn, name
+    assert out.result.recipe["speed"]["fp8"] is True
+    assert any("both expert transformers" in n for n in out.result.notes)
+    # the engine's estimate counts both experts at one byte a parameter
+    adapter = engine.adapter_for(str(wan22_t2v))
+    params = adapter.part_params()
+    bf16, _ = adapter.weight_estimate(2)
+    fp8, _ = adapter.weight_estimate(2, fp8=True)
+    assert bf16 - fp8 == params["transformer"] + params["transformer_2"]

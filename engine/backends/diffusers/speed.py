@@ -182,8 +182,21 @@ class AppliedSpeed:
 # Applied when the model loads
 
 
+# The denoising transformers a pipeline may hold: Wan 2.2 A14B has a second, low-noise expert
+# (``transformer_2``, as large as the first); fp8 casting and the attention backend apply to
+# each, so the memory plan (`engine.catalog.FP8_PARTS`) and the card agree.
+EXPERTS = ("transformer", "transformer_2")
+
+
+def experts(pipe: Any) -> list[tuple[str, Any]]:
+    """(name, module) of each denoising transformer the pipeline holds, the main one first."""
+    return [(n, m) for n in EXPERTS if (m := getattr(pipe, n, None)) is not None]
+
+
 def apply_on_load(pipe: Any, settings: SpeedSettings, device: Any, dtype: Any) -> AppliedSpeed:
-    """fp8 casting, attention backend and step cache on ``pipe.transformer`` (before placing)."""
+    """fp8 casting and the attention backend on every expert transformer (``transformer`` and,
+    for Wan 2.2 A14B, ``transformer_2``), the step cache on ``pipe.transformer`` (before
+    placing)."""
     applied = AppliedSpeed(settings)
     transformer = getattr(pipe, "transformer", None)
     if transformer is None:  # pragma: no cover - every supported pipeline has one
@@ -191,9 +204,12 @@ def apply_on_load(pipe: Any, settings: SpeedSettings, device: Any, dtype: Any) -
             applied.note("speed settings: skipped (the pipeline has no transformer)")
         return applied
     if settings.fp8:
-        _apply_fp8(transformer, device, dtype, applied)
+        _apply_fp8(experts(pipe), device, dtype, applied)
     if settings.attention:
-        _apply_attention(transformer, settings.attention, device, applied)
+        for _, module in experts(pipe):
+            _apply_attention(module, settings.attention, device, applied)
+            if applied.attention != settings.attention:
+                break
     else:
         _restore_default_attention()
     if settings.step_cache:
@@ -201,7 +217,9 @@ def apply_on_load(pipe: Any, settings: SpeedSettings, device: Any, dtype: Any) -
     return applied
 
 
-def _apply_fp8(transformer: Any, device: Any, dtype: Any, applied: AppliedSpeed) -> None:
+def _apply_fp8(
+    modules: list[tuple[str, Any]], device: Any, dtype: Any, applied: AppliedSpeed
+) -> None:
     import torch
 
     storage = getattr(torch, "float8_e4m3fn", None)
@@ -212,13 +230,15 @@ def _apply_fp8(transformer: Any, device: Any, dtype: Any, applied: AppliedSpeed)
         applied.note("fp8: skipped on Apple MPS (no float8 storage there)")
         return
     try:
-        transformer.enable_layerwise_casting(storage_dtype=storage, compute_dtype=dtype)
+        for _, module in modules:
+            module.enable_layerwise_casting(storage_dtype=storage, compute_dtype=dtype)
     except Exception as exc:  # noqa: BLE001 - a lever that fails is skipped, not fatal
         applied.note(f"fp8: skipped ({type(exc).__name__}: {exc})")
         return
     applied.fp8 = True
+    which = "transformer" if len(modules) == 1 else "both expert transformers'"
     applied.note(
-        f"fp8: transformer weights stored as float8_e4m3fn, computed in "
+        f"fp8: {which} weights stored as float8_e4m3fn, computed in "
         f"{str(dtype).removeprefix('torch.')} ({LOSSY})"
     )
 
@@ -264,8 +284,9 @@ def _apply_attention(transformer: Any, name: str, device: Any, applied: AppliedS
     except Exception as exc:  # noqa: BLE001
         applied.note(f"attention backend {name!r} not available ({type(exc).__name__}: {exc})")
         return
+    if applied.attention != name:
+        applied.note(f"attention backend: {name}")
     applied.attention = name
-    applied.note(f"attention backend: {name}")
 
 
 def _restore_default_attention() -> None:
