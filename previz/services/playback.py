@@ -10,6 +10,11 @@ nearest keyframe at or before the frame and decodes forward (at most a GOP: 12 f
 clips), caching every frame decoded on the way in a small LRU, so stepping back within a GOP
 and sequential playback cost one decode per frame. No Qt here (the UI wraps the arrays), and
 PyAV/numpy are imported inside the functions that need them.
+
+A playlist also knows its takes' sound (``PlayItem.audio``): :func:`write_playlist_sound` lays
+it out as one WAV exactly as long as the playlist, each item's sound from its take frames at
+the item's place, so the player's audio output plays it in step with the picture (the same
+reading and resampling code as the reel's sound, ``previz.export.audio``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from previz.core.errors import NotFound, PrevizError
-from previz.core.values import ShotInfo
+from previz.core.values import AudioSegmentInfo, ShotInfo
 from previz.services.project import ProjectService
 
 log = logging.getLogger(__name__)
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CACHE_BYTES = 192 * 2**20
 MAX_OPEN_FILES = 8
 HELD_FRAMES = 24  # decoded (YUV) frames kept per open clip: two GOPs of our clips
+SOUND_RATE = 48000  # the player's sound mix (the reel's rate)
 
 
 class PlaybackError(PrevizError):
@@ -60,10 +66,16 @@ class PlayItem:
     length: int  # frames it plays
     take_offset: int  # take frame shown at the item's first frame (the trim in)
     clips: tuple[ClipRef, ...]  # the take's segments, in order (empty: no take yet)
+    audio: tuple[AudioSegmentInfo, ...] = ()  # the take's sound, in order (): silent
+    take_fps: Fraction | None = None  # the take's rate (its sound's frames are at this rate)
 
     @property
     def end(self) -> int:
         return self.start + self.length
+
+    @property
+    def has_sound(self) -> bool:
+        return any(not a.silent for a in self.audio)
 
     def take_frame(self, frame: int) -> int:
         """Take frame shown at playback ``frame`` (which must lie in this item)."""
@@ -106,6 +118,22 @@ class Playlist:
                 return it
         return None
 
+    @property
+    def has_sound(self) -> bool:
+        return any(it.has_sound for it in self.items)
+
+    def sound_key(self) -> tuple[Any, ...]:
+        """What the sound mix depends on: equal keys give the same WAV."""
+        return (self.fps, self.total_frames) + tuple(
+            (it.start, it.length, it.take_offset, it.take_fps, it.audio)
+            for it in self.items
+            if it.has_sound
+        )
+
+    def seconds(self, frame: int) -> float:
+        """Where playback ``frame`` starts in the sound mix, in seconds."""
+        return float(Fraction(frame) / self.fps)
+
     # --- builders -----------------------------------------------------------------------------
 
     @classmethod
@@ -113,7 +141,18 @@ class Playlist:
         """A take on its own, all its frames (trims are shown by the player, not applied)."""
         take = svc.take_by_id(take_id)
         clips = _clips(svc, take.segments)
-        item = PlayItem(take.shot_id, label, take.id, take.number, 0, take.frame_count, 0, clips)
+        item = PlayItem(
+            take.shot_id,
+            label,
+            take.id,
+            take.number,
+            0,
+            take.frame_count,
+            0,
+            clips,
+            take.audio,
+            take.fps,
+        )
         return cls((item,), take.fps, take.width, take.height)
 
     @classmethod
@@ -137,6 +176,8 @@ class Playlist:
         start = 0
         for shot in svc.shots(seq.id) if shots is None else shots:
             clips: tuple[ClipRef, ...] = ()
+            audio: tuple[AudioSegmentInfo, ...] = ()
+            take_fps: Fraction | None = None
             take_id = shot.selected_take_id
             length = shot.duration_frames
             offset = 0
@@ -150,6 +191,7 @@ class Playlist:
                         found = None
                 if found is not None:
                     take, clips = found
+                    audio, take_fps = take.audio, take.fps
                     offset = min(max(0, shot.trim_in), max(0, take.frame_count - 1))
                     out = take.frame_count if shot.trim_out is None else shot.trim_out
                     out = max(offset + 1, min(out, take.frame_count))
@@ -164,6 +206,8 @@ class Playlist:
                     length,
                     offset,
                     clips,
+                    audio,
+                    take_fps,
                 )
             )
             start += length
@@ -181,6 +225,57 @@ def _clips(svc: ProjectService, segments: Any) -> tuple[ClipRef, ...]:
             path = svc.folder / "missing" / Path(seg.path).name
         out.append(ClipRef(path, seg.start, seg.end))
     return tuple(out)
+
+
+def write_playlist_sound(
+    folder: Path, playlist: Playlist, path: Path, rate: int = SOUND_RATE
+) -> list[str]:
+    """The playlist's sound as a 16-bit stereo WAV at ``path``, exactly as long as its frames:
+    item ``k`` plays its take frames ``[take_offset, take_offset + length)``'s sound from its
+    first playback frame (silence where a take has none). A sound file that cannot be read
+    leaves its shot silent; the returned one-line warnings say which.
+
+    ``folder``: the project folder the takes' sound paths are relative to."""
+    from previz.export.audio import CHANNELS, SoundReader, WavWriter, frames_to_samples
+    from previz.export.plan import AudioSegment, ExportError
+    from previz.store.folder import resolve
+
+    fps = Fraction(playlist.fps)
+    total = frames_to_samples(playlist.total_frames, rate, fps)
+    reader = SoundReader(rate)
+    warnings: list[str] = []
+    tmp = path.with_name(path.name + ".part")
+    out = WavWriter(tmp, rate, CHANNELS, total)
+    try:
+        for item in playlist.items:
+            if not item.has_sound:
+                continue
+            a = frames_to_samples(item.start, rate, fps)
+            b = frames_to_samples(item.end, rate, fps)
+            out.skip(a - out.written)
+            try:
+                segs = []
+                for seg in item.audio:
+                    where = None
+                    if not seg.silent:
+                        try:
+                            where = resolve(folder, seg.path)
+                        except PrevizError:
+                            where = folder / "missing" / Path(seg.path).name
+                    segs.append(AudioSegment(where, seg.start, seg.end, seg.rate))
+                t_fps = Fraction(item.take_fps or fps)
+                snd = reader.take(segs, t_fps, item.take_offset, item.take_offset + item.length)
+            except ExportError as exc:
+                warnings.append(f"{item.label}: {exc}")
+                continue
+            out.write(snd[:, : b - a])  # a take at another rate than the cut: keep its speed
+        out.close()
+        tmp.replace(path)
+    except BaseException:
+        out.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return warnings
 
 
 def cut_length(trim_in: int, trim_out: int | None, take_frames: int) -> int:

@@ -8,11 +8,18 @@ player skip ahead (counted in ``dropped``) rather than drift behind the clock.
 Keys (when the player or the timeline has focus): Space play/pause, J/K/L shuttle (press J or L
 again to go faster), Left/Right one frame (Shift: one second), Up/Down previous/next shot,
 Home/End, I/O set the trim of the shot under the playhead (``svc.trim_shot``).
+
+Sound: when what is shown has sound (a take, or the sequence's selected takes), the player
+plays a WAV of it laid out like the picture (built by ``previz.services.playback``) through
+an :mod:`previz.ui.audio_out` output, kept in step at every play, pause, seek, step and loop;
+it is silent while shuttling at other speeds. Where no output is available, a one-line notice
+under the picture says why.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -34,8 +41,9 @@ from PySide6.QtWidgets import (
 
 from previz.core.errors import PrevizError
 from previz.core.time import frames_to_timecode
-from previz.services.playback import FrameSource, PlaybackError, Playlist
+from previz.services.playback import FrameSource, PlaybackError, Playlist, write_playlist_sound
 from previz.ui import icons
+from previz.ui.audio_out import AudioOut, open_output
 from previz.ui.errors import show_error
 from previz.ui.frame_view import GUIDES, FrameView, rgb_to_qimage
 from previz.ui.scrub_bar_widget import ScrubBarWidget
@@ -43,6 +51,7 @@ from previz.ui.scrub_bar_widget import ScrubBarWidget
 log = logging.getLogger(__name__)
 
 MAX_SPEED = 8.0
+SOUND_MIXES_KEPT = 4  # sound mixes kept on disk (switching take/sequence does not rebuild)
 
 
 class PlayerWidget(QWidget):
@@ -51,7 +60,15 @@ class PlayerWidget(QWidget):
     trimmed = Signal(int)  # shot id whose trim was set with I/O
     mode_changed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, *, compact: bool = False) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        compact: bool = False,
+        audio: AudioOut | None = None,
+    ) -> None:
+        """``audio``: the sound output (default: :func:`open_output`, opened the first time
+        something with sound is shown, so a silent project never loads QtMultimedia)."""
         super().__init__(parent)
         self.svc: Any = None
         self.source = FrameSource()
@@ -74,6 +91,11 @@ class PlayerWidget(QWidget):
         self._takes: dict[int, Any] = {}  # (TakeInfo, clips) by id: a take's frames never change
         self._cut_signature: tuple[Any, ...] = ()
         self._shots_hint: list[Any] | None = None
+        self._audio: AudioOut | None = audio
+        self.muted = False
+        self._sound_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._mixes: dict[tuple[Any, ...], Path] = {}  # sound key -> WAV built for it
+        self._sound_key: tuple[Any, ...] | None = None  # what the output has loaded
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.view = FrameView()
@@ -85,6 +107,10 @@ class PlayerWidget(QWidget):
         self.shot_code = QLabel("")
         self.shot_code.setObjectName("shotCode")
         self.shot_code.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.sound_notice = QLabel("")  # one line: why the sound of this take is not heard
+        self.sound_notice.setObjectName("soundNotice")
+        self.sound_notice.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.sound_notice.hide()
 
         self.mode_box = QComboBox()
         self.mode_box.addItems(["Sequence", "Take"])
@@ -115,6 +141,10 @@ class PlayerWidget(QWidget):
         self.btn_end = tb(":end", "Go to end (End)", lambda: self.seek(self._range()[1] - 1))
         self.btn_loop = tb(":loop", "Loop playback", self._loop_toggled, checkable=True)
         self.btn_loop.setChecked(self.loop)
+        self.btn_mute = tb(
+            "Mute", "Mute the sound (the picture keeps playing)", self._mute_toggled, checkable=True
+        )
+        self.btn_mute.setEnabled(False)
         self.btn_in = tb("I", "Set the trim in here (I)", self.mark_in)
         self.btn_out = tb("O", "Set the trim out here (O)", self.mark_out)
         self.btn_grab = tb("Grab", "Save the current frame as a PNG", self._grab_clicked)
@@ -143,6 +173,7 @@ class PlayerWidget(QWidget):
             self.btn_fwd,
             self.btn_end,
             self.btn_loop,
+            self.btn_mute,
         ):
             bar.addWidget(b)
         bar.addWidget(self.timecode)
@@ -157,6 +188,7 @@ class PlayerWidget(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.view, 1)
+        lay.addWidget(self.sound_notice)
         lay.addWidget(self.scrub)
         lay.addLayout(bar)
 
@@ -175,6 +207,7 @@ class PlayerWidget(QWidget):
         self.source.close()
         self.source = FrameSource()
         self.svc = svc
+        self._forget_sound()
         self._takes = {}
         self._cut_signature = ()
         self.seq_id = None
@@ -289,6 +322,7 @@ class PlayerWidget(QWidget):
         except PrevizError as exc:
             log.info("nothing to play: %s", exc)
             self.playlist = None
+        self._update_sound()
         pl = self.playlist
         if pl is None:
             self.scrub.set_range(0)
@@ -308,6 +342,113 @@ class PlayerWidget(QWidget):
         self.frame = max(0, min(self.frame, pl.total_frames - 1))
         fps = float(pl.fps)
         self._timer.setInterval(max(4, int(500 / max(1.0, fps))))
+        if self.playing and self._sound_key is not None and pl.sound_key() != self._sound_key:
+            self._sound_follow()  # the cut changed under a playing sequence: new mix, same place
+
+    # --- sound --------------------------------------------------------------------------------
+
+    @property
+    def has_sound(self) -> bool:
+        """What is shown has sound (whether or not it can be heard here)."""
+        return self.playlist is not None and self.playlist.has_sound
+
+    def audio_output(self) -> AudioOut:
+        if self._audio is None:
+            self._audio = open_output()
+            self._audio.set_muted(self.muted)
+        return self._audio
+
+    def set_audio_output(self, audio: AudioOut) -> None:
+        """Use ``audio`` for sound from now on (the old output is closed)."""
+        if self._audio is not None and self._audio is not audio:
+            self._audio.close()
+        self._audio = audio
+        self._sound_key = None
+        audio.set_muted(self.muted)
+        self._update_sound()
+
+    def _update_sound(self) -> None:
+        """Show or hide the no-sound notice and the mute button for what is shown now."""
+        if not self.has_sound:
+            self.sound_notice.hide()
+            self.btn_mute.setEnabled(False)
+            if self._audio is not None and self._sound_key is not None:
+                self._audio.load(None)
+                self._sound_key = None
+            return
+        ok, reason = self.audio_output().available()
+        self.btn_mute.setEnabled(ok)
+        self.sound_notice.setText("" if ok else reason)
+        self.sound_notice.setToolTip("" if ok else reason)
+        self.sound_notice.setVisible(not ok)
+
+    def _sound_ready(self, build: bool) -> bool:
+        """The output has this playlist's sound loaded (built first when ``build``)."""
+        pl = self.playlist
+        if pl is None or not pl.has_sound or self._audio is None or self.svc is None:
+            return False
+        if not self._audio.available()[0]:
+            return False
+        key = pl.sound_key()
+        if key == self._sound_key:
+            return True
+        if not build:
+            return False
+        path = self._mixes.get(key)
+        if path is None or not path.is_file():
+            if self._sound_dir is None:
+                self._sound_dir = tempfile.TemporaryDirectory(prefix="previz-sound-")
+            path = Path(self._sound_dir.name) / f"mix{len(self._mixes)}_{abs(hash(key))}.wav"
+            try:
+                warnings = write_playlist_sound(Path(self.svc.folder), pl, path)
+            except Exception as exc:  # a full disk must not stop the picture
+                log.warning("could not build the sound mix", exc_info=True)
+                self._notice(f"No sound: could not build the sound ({exc})")
+                return False
+            if warnings:
+                self._notice(f"Part of the sound is missing: {warnings[0]}")
+            while len(self._mixes) >= SOUND_MIXES_KEPT:
+                old = self._mixes.pop(next(iter(self._mixes)))
+                old.unlink(missing_ok=True)
+            self._mixes[key] = path
+        self._audio.load(path)
+        self._sound_key = key
+        return True
+
+    def _notice(self, text: str) -> None:
+        self.sound_notice.setText(text)
+        self.sound_notice.setToolTip(text)
+        self.sound_notice.show()
+
+    def _sound_follow(self) -> None:
+        """Put the sound where the picture is: playing from this frame at normal speed,
+        otherwise paused here."""
+        if self.playlist is None or not self.has_sound or self._audio is None:
+            return
+        at = self.playlist.seconds(self.frame)
+        if self.speed == 1.0:
+            if self._sound_ready(build=True):
+                self._audio.play_from(at)
+        elif self._sound_ready(build=False):
+            self._audio.pause()
+            self._audio.seek(at)
+
+    def _mute_toggled(self) -> None:
+        self.set_muted(self.btn_mute.isChecked())
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        self.btn_mute.setChecked(muted)
+        if self._audio is not None:
+            self._audio.set_muted(muted)
+
+    def _forget_sound(self) -> None:
+        if self._audio is not None:
+            self._audio.load(None)
+        self._sound_key = None
+        for path in self._mixes.values():
+            path.unlink(missing_ok=True)
+        self._mixes.clear()
 
     @property
     def fps(self) -> Fraction:
@@ -397,6 +538,7 @@ class PlayerWidget(QWidget):
             self._show()
             return
         self.frame = max(0, min(int(frame), total - 1))
+        self._sound_follow()
         if self.speed:
             self._t0 = time.monotonic()
             self._f0 = self.frame
@@ -425,6 +567,7 @@ class PlayerWidget(QWidget):
         if speed < 0 and self.frame <= lo:
             self.frame = hi - 1
         self.speed = max(-MAX_SPEED, min(MAX_SPEED, speed))
+        self._sound_follow()  # first: building the sound mix may take a moment
         self._t0 = time.monotonic()
         self._f0 = self.frame
         self.view.fast = True
@@ -439,6 +582,8 @@ class PlayerWidget(QWidget):
         self.btn_play.setIcon(icons.icon("play"))
         if was:
             self.view.update()
+            if self._audio is not None and self._sound_key is not None:
+                self._audio.pause()
 
     @property
     def playing(self) -> bool:
@@ -473,6 +618,13 @@ class PlayerWidget(QWidget):
                 return
             length = hi - lo
             target = lo + (target - lo) % length
+            # went round: restart the clock from here, and the sound with it
+            self.frame = target
+            self._sound_follow()
+            self._t0 = time.monotonic()
+            self._f0 = target
+            self._show()
+            return
         if target == self.frame:
             return
         jump = abs(target - self.frame)
@@ -627,3 +779,9 @@ class PlayerWidget(QWidget):
     def shutdown(self) -> None:
         self.pause()
         self.source.close()
+        self._forget_sound()
+        if self._audio is not None:
+            self._audio.close()
+        if self._sound_dir is not None:
+            self._sound_dir.cleanup()
+            self._sound_dir = None
