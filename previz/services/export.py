@@ -20,11 +20,35 @@ from previz.core.errors import InvalidInput, PrevizError
 from previz.core.time import is_drop_rate, parse_rate
 from previz.core.values import SequenceInfo
 from previz.services.project import ProjectService, parse_size
-from previz.store.folder import resolve
+from previz.store.folder import resolve, safe_subdir
+
+EXPORTS = "exports"  # the project's own folder for what it exports
 
 
 class ExportFailed(PrevizError):
     """An export could not be written (the message says why and what to do)."""
+
+
+def default_export_folder(svc: ProjectService) -> Path:
+    """Where the export dialog suggests writing: the project's own ``exports/`` folder, next to
+    its ``media/``, so a reel is found with its project (not under the app's data folder)."""
+    return Path(svc.folder) / EXPORTS
+
+
+def prepare_export_folder(svc: ProjectService, folder: Path) -> Path:
+    """Create ``folder`` if needed (the project's ``exports/`` never through a link)."""
+    folder = Path(folder).expanduser()
+    try:
+        if folder.resolve() == default_export_folder(svc).resolve():
+            return safe_subdir(Path(svc.folder), EXPORTS)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot create the export folder {folder}: {exc.strerror or exc}; choose another"
+        ) from None
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder} is a file, not a folder; choose a folder to export to")
+    return folder
 
 
 @dataclass

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,12 +28,20 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from previz.services.export import ExportRequest, credentials_line, export
+from previz.services.export import (
+    ExportRequest,
+    credentials_line,
+    default_export_folder,
+    export,
+    prepare_export_folder,
+)
 from previz.services.project import ProjectService
+from previz.ui.elided_label import ElidedLabel
 
 
 @dataclass
@@ -78,9 +87,12 @@ class ExportDialog(QDialog):
             self.sequences.addItem(item)
         self.sequences.setMaximumHeight(110)
 
-        default_dir = svc.folder.parent
+        default_dir = default_export_folder(svc)  # made when the export starts
         stem = svc.name().replace(" ", "_")
         self.folder = QLineEdit(str(default_dir))
+        self.folder.setToolTip(
+            "Where the files go (created if missing); the project's own exports/ by default"
+        )
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._choose_folder)
         self.stem = QLineEdit(stem)
@@ -122,20 +134,38 @@ class ExportDialog(QDialog):
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
+        # what happened: wrapped, never wider than the dialog; the folder on its own line,
+        # elided in the middle with the whole path in its tooltip
         self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.where = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
+        self.where.setStyleSheet("color: #a0a0a0;")
+        self.where.hide()
+        self.written_folder: Path | None = None
         self.buttons = QDialogButtonBox()
         self.export_button = self.buttons.addButton(
             "Export", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.open_button = self.buttons.addButton(
+            "Open folder", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.open_button.setToolTip("Show the exported files in the file manager")
+        self.open_button.hide()
         self.export_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
+        self.open_button.clicked.connect(self.open_folder)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.where)
         layout.addWidget(self.buttons)
+        if parent is not None:  # a dialog never grows wider than its window
+            self.setMaximumWidth(max(self.sizeHint().width(), parent.window().width()))
 
     # --- the request ---------------------------------------------------------------------------
 
@@ -184,9 +214,14 @@ class ExportDialog(QDialog):
             req = self.request()
             if not req.sequences:
                 raise ValueError("tick at least one sequence to export")
+            prepare_export_folder(self.svc, Path(self.folder.text()))
         except Exception as exc:
             self.status.setText(str(exc))
             return
+        self.open_button.hide()
+        self.where.hide()
+        self.written_folder = None
+        self.cancel_button.setText("Cancel")
         self._cancel.clear()
         self._state = _State()
         state = self._state
@@ -236,6 +271,7 @@ class ExportDialog(QDialog):
             return
         self._timer.stop()
         self.export_button.setEnabled(True)
+        self.cancel_button.setText("Close")  # nothing left to cancel
         if error is not None:
             text = str(error).splitlines()[0] if str(error) else type(error).__name__
             self.status.setText(text)
@@ -249,5 +285,16 @@ class ExportDialog(QDialog):
         if line := credentials_line(result):
             text += f"\n{line[0].upper()}{line[1:]}"
         self.status.setText(text)
+        self.status.setToolTip("\n".join(str(p) for p in written))
+        if written:
+            self.written_folder = Path(written[0]).parent
+            self.where.setText(f"in {self.written_folder}")
+            self.where.show()
+            self.open_button.show()
         self.progress.setValue(1000)
         self.finished_export.emit(result)
+
+    def open_folder(self) -> None:
+        """Show the folder just written to in the system's file manager."""
+        if self.written_folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.written_folder)))
