@@ -1,7 +1,9 @@
 """Provenance: container metadata and the ``<out>.previz.json`` sidecar.
 
 Every exported file says it is AI-generated previz, which tool made it and with which models,
-and the sidecar lists each shot's take and full recipe so any shot can be regenerated.
+and the sidecar lists each shot's take and full recipe so any shot can be regenerated, and each
+shot's sound (its take, the take frames it covers, the samples of each sound file it uses) so the
+reel's sound can be traced and rebuilt like its picture.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .plan import ReelOptions, ReelPlan, ReelResult, ShotItem
+from .plan import AudioSegment, ReelOptions, ReelPlan, ReelResult, ShotItem
 from .timing import Schedule
 
 
@@ -76,6 +78,54 @@ def shot_record(item: ShotItem, sequence: str) -> dict[str, Any]:
     }
 
 
+def _ceil(x: Fraction) -> int:
+    return -((-x.numerator) // x.denominator)
+
+
+def _samples_under(
+    audio: tuple[AudioSegment, ...], fps: Fraction, t_in: int, t_out: int
+) -> list[dict[str, Any]]:
+    """The part of each sound segment under take frames ``[t_in, t_out)`` (``path`` None is
+    silence), in order: the samples the reel plays for a shot."""
+    out: list[dict[str, Any]] = []
+    lo, hi = Fraction(t_in) / fps, Fraction(t_out) / fps
+    at = Fraction(0)  # seconds from the take's start to this segment
+    half = Fraction(1, 2)
+    for seg in audio:
+        end = at + Fraction(seg.end - seg.start, seg.rate)
+        s0, s1 = max(lo, at), min(hi, end)
+        if s0 < s1:
+            i0 = seg.start + int((s0 - at) * seg.rate + half)
+            i1 = min(seg.end, seg.start + int((s1 - at) * seg.rate + half))
+            if i1 > i0:
+                path = str(seg.path) if seg.path is not None else None
+                out.append({"path": path, "rate": seg.rate, "start": i0, "end": i1})
+        at = end
+        if at >= hi:
+            break
+    return out
+
+
+def sound_record(item: ShotItem, record_frames: int, reel_fps: Fraction) -> dict[str, Any]:
+    """What the reel plays of a shot's sound: its take, the take frames (a shot keeps real time
+    on the reel, so they run ``record_frames`` reel frames from the trim in-point, as
+    ``audio.TakeBed`` plays them) and the samples of each file under them."""
+    has = item.has_take and any(seg.path is not None for seg in item.audio)
+    if not has:
+        return {"has_sound": False, "take": item.take_number, "segments": []}
+    src_fps = Fraction(item.source_fps)
+    t_in, _ = item.trim_range
+    t_out = _ceil(Fraction(t_in) + Fraction(record_frames) * src_fps / Fraction(reel_fps))
+    return {
+        "has_sound": True,
+        "take": item.take_number,
+        "take_uid": (item.recipe or {}).get("take_uid"),
+        "source_in": t_in,
+        "source_out": t_out,
+        "segments": _samples_under(item.audio, src_fps, t_in, t_out),
+    }
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, ensure_ascii=False, default=str)
@@ -96,6 +146,7 @@ def write_sidecar(
         rec = shot_record(ev.item, ev.sequence.name)
         rec["record_in"] = ev.start
         rec["record_frames"] = ev.length
+        rec["audio"] = sound_record(ev.item, ev.length, schedule.fps)
         shots.append(rec)
     data = {
         "kind": "previz-reel",
@@ -122,6 +173,7 @@ def write_sidecar(
             "quality": options.quality,
             "audio": str(options.audio) if options.audio else None,
         },
+        "take_sound": any(s["audio"]["has_sound"] for s in shots),
         "warnings": list(result.warnings),
         "shots": shots,
     }
