@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 
 from previz.core.errors import InvalidInput
 from previz.core.values import AudioSegmentInfo, SegmentInfo, TakeInfo
@@ -161,3 +161,22 @@ def _check_audio_covers(audio: tuple[AudioSegmentInfo, ...], frames: int, fps: F
             f"the take's sound lasts {float(seconds):.3f} s but its {frames} frames last "
             f"{float(frames / Fraction(fps)):.3f} s; the clip and its sound do not match"
         )
+
+
+def draft_sources(svc: Any, shot_id: int) -> dict[int, int]:
+    """The full-quality takes of ``shot_id`` rendered from a draft: take id to its draft's id,
+    oldest take first; deleted takes are left out.
+
+    A re-render records its draft as its parent with the role ``draft`` (see
+    ``Generation.rerender``), so the link is read from the lineage; nothing else stores it.
+    Invert it (``{d: f for f, d in ...items()}``) for each draft's newest full-quality take.
+    """
+    tp, t = schema.take_parents, schema.takes
+    query = (
+        select(tp.c.take_id, tp.c.parent_id)
+        .select_from(tp.join(t, t.c.id == tp.c.take_id))
+        .where(and_(tp.c.role == "draft", t.c.shot_id == shot_id, t.c.deleted_at.is_(None)))
+        .order_by(t.c.number)
+    )
+    with db.read(svc.engine) as conn:
+        return {int(full): int(draft) for full, draft in conn.execute(query)}

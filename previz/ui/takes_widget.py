@@ -11,8 +11,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +31,8 @@ from PySide6.QtWidgets import (
 
 from previz.core.errors import NotFound, PrevizError
 from previz.core.values import TakeInfo
+from previz.services.takes import draft_sources
+from previz.ui.empty_state import EmptyState, shortcut_text
 from previz.ui.errors import show_error
 from previz.ui.thumbnails import ThumbnailCache
 
@@ -42,6 +45,7 @@ VERBS = {
     "bridge": "bridged between",
 }
 THUMB = QSize(112, 63)
+DRAFT_BADGE = QColor("#d9a441")  # amber: a draft, like a watermark on a temp render
 
 
 class TakesWidget(QWidget):
@@ -61,6 +65,8 @@ class TakesWidget(QWidget):
         self._last_selected: int | None = None
         self._row_ids: list[int] = []  # take id of each row, newest first
         self._signature: tuple[Any, ...] | None = None
+        self._draft_of: dict[int, int] = {}  # full-quality take id -> the draft it re-renders
+        self._full_of: dict[int, int] = {}  # draft take id -> its newest full-quality take
 
         self.title = QLabel("Takes")
         self.title.setStyleSheet("font-weight: 600; padding: 2px 0;")
@@ -104,6 +110,7 @@ class TakesWidget(QWidget):
         # A long take's windows: re-roll from any of them (keeps the windows before it).
         self.windows = QComboBox()
         self.windows.setToolTip("The windows this long take was made in")
+        self.windows.currentIndexChanged.connect(self._window_tip)
         self.btn_reroll = QPushButton("Re-roll from here")
         self.btn_reroll.setToolTip(
             "A new take that keeps the windows before this one and remakes the rest"
@@ -112,6 +119,16 @@ class TakesWidget(QWidget):
         self.btn_rerender = QPushButton("Render full quality")
         self.btn_rerender.setToolTip("Re-render this draft at full quality with the same seed")
         self.btn_rerender.clicked.connect(self._rerender_clicked)
+        # once a draft's full-quality take exists, the button gives way to a link to it
+        self.btn_full = QPushButton()
+        self.btn_full.setFlat(True)
+        self.btn_full.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.btn_full.setStyleSheet("color: #6fa8dc; text-decoration: underline; border: none;")
+        self.btn_full.clicked.connect(self._full_clicked)
+        self.empty = EmptyState()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.list)
+        self.stack.addWidget(self.empty)
         self.notes = QLineEdit()
         self.notes.setPlaceholderText("Notes on this take")
         self.notes.editingFinished.connect(self._notes_done)
@@ -129,7 +146,7 @@ class TakesWidget(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 8)
         lay.addWidget(self.title)
-        lay.addWidget(self.list, 1)
+        lay.addWidget(self.stack, 1)
         lay.addLayout(row1)
         self.long_row = QWidget()
         lrow = QHBoxLayout(self.long_row)
@@ -137,6 +154,7 @@ class TakesWidget(QWidget):
         lrow.addWidget(self.windows, 1)
         lrow.addWidget(self.btn_reroll)
         lrow.addWidget(self.btn_rerender)
+        lrow.addWidget(self.btn_full)
         lay.addWidget(self.long_row)
         lay.addWidget(self.notes)
         lay.addLayout(row2)
@@ -166,21 +184,27 @@ class TakesWidget(QWidget):
         keep_id = keep.id if keep else None
         takes: list[TakeInfo] = []
         label = ""
+        draft_of: dict[int, int] = {}
         if self.svc is not None and self.shot_id is not None:
             try:
                 label = self.svc.shot(self.shot_id).label
                 takes = self.svc.takes(self.shot_id)
+                draft_of = draft_sources(self.svc, self.shot_id) if takes else {}
             except NotFound:
                 self.shot_id = None
         signature = (
             label,
             tuple((t.id, t.rating, t.circled, t.notes, t.selected, t.frame_count) for t in takes),
+            tuple(draft_of.items()),
         )
         self.title.setText(f"Takes of {label}  ({len(takes)})" if label else "Takes")
+        self._show_empty(label, bool(takes))
         if signature == self._signature:
             return  # nothing the list shows has changed
         self._signature = signature
         self._takes = takes
+        self._draft_of = draft_of
+        self._full_of = {draft: full for full, draft in draft_of.items()}  # newest wins
         names = self._names()
         selected = next((t.id for t in takes if t.selected), None)
         if selected != self._last_selected:
@@ -194,7 +218,10 @@ class TakesWidget(QWidget):
             self.list.clear()
             self._row_ids = []
             for t in reversed(takes):  # newest first
-                item = QListWidgetItem(self._describe(t, names))
+                text = self._describe(t, names)
+                item = QListWidgetItem(text)
+                # a long line is elided by the list: the whole text is in the tooltip
+                item.setToolTip(f"{text}\nPrompt: {t.prompt}" if t.prompt else text)
                 item.setIcon(self._icon(t))
                 item.setSizeHint(QSize(0, THUMB.height() + 14))
                 if t.selected:
@@ -211,6 +238,30 @@ class TakesWidget(QWidget):
             self.list.blockSignals(False)
             self._loading = False
         self._load_current()
+
+    def _show_empty(self, label: str, has_takes: bool) -> None:
+        """Say what to do when the list would be empty: pick a shot, then generate."""
+        gen = f"Generate{shortcut_text(self, 'Generate')}"
+        if has_takes:
+            self.stack.setCurrentWidget(self.list)
+            return
+        if self.svc is None:
+            text = "No project open — open or create one (File menu) to start making takes"
+        elif not label:
+            text = f"No takes yet — select a shot and press {gen}"
+        else:
+            text = (
+                f"No takes of {label} yet — press {gen} to make the first one, "
+                "or Import… a video or still"
+            )
+        self.empty.setText(text)
+        self.stack.setCurrentWidget(self.empty)
+
+    def showEvent(self, event: Any) -> None:  # the window's actions exist once it is shown
+        super().showEvent(event)
+        if self.stack.currentWidget() is self.empty:
+            self._signature = None
+            self.refresh()
 
     def _names(self) -> dict[int, str]:
         """Short names of every take a lineage line may mention (other shots: with label)."""
@@ -239,6 +290,8 @@ class TakesWidget(QWidget):
 
     def _describe(self, t: TakeInfo, names: dict[int, str]) -> str:
         flags = []
+        if t.recipe.get("draft"):
+            flags.append("DRAFT")
         if t.selected:
             flags.append("● in the cut")
         if t.circled:
@@ -253,7 +306,15 @@ class TakesWidget(QWidget):
             how = "one long-video call" if t.recipe.get("long_method") == "pipeline" else "chained"
             op = f"long shot, {len(windows)} windows ({how})"
         recipe = f"{op} · {engine} · seed {t.seed} · {t.frame_count} f ({secs:.1f}s)"
-        lines = [head, recipe, self.lineage(t, names)]
+        lineage = self.lineage(t, names)
+        if t.id in self._draft_of:
+            draft = self._draft_of[t.id]
+            lineage = f"full-quality render of draft {names.get(draft, f'take #{draft}')}"
+        lines = [head, recipe, lineage]
+        if t.id in self._full_of:
+            full = next((x for x in self._takes if x.id == self._full_of[t.id]), None)
+            if full is not None:
+                lines.append(f"Full quality: take {full.number}")
         if t.notes:
             lines.append(f"“{t.notes}”")
         return "\n".join(lines)
@@ -265,7 +326,28 @@ class TakesWidget(QWidget):
         if pm is None:
             pm = QPixmap(THUMB)
             pm.fill(Qt.GlobalColor.black)
+        if t.recipe.get("draft"):
+            pm = self._badge(pm, "DRAFT")
         return QIcon(pm)
+
+    def _badge(self, pm: QPixmap, text: str) -> QPixmap:
+        """The thumbnail with an amber tag in its corner (a copy; the cache keeps the plain one)."""
+        out = QPixmap(pm)
+        p = QPainter(out)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        f = QFont(self.font())
+        f.setPixelSize(10)
+        f.setBold(True)
+        p.setFont(f)
+        w = p.fontMetrics().horizontalAdvance(text) + 8
+        box = QRectF(3, 3, w, 14)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(DRAFT_BADGE)
+        p.drawRoundedRect(box, 3, 3)
+        p.setPen(QColor("#1b1b1b"))
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        p.end()
+        return out
 
     def current_take(self) -> TakeInfo | None:
         row = self.list.currentRow()
@@ -311,14 +393,35 @@ class TakesWidget(QWidget):
         self.windows.clear()
         for i, w in enumerate(windows, start=1):
             a, b = w["start"] / fps, w["end"] / fps
-            self.windows.addItem(f"Window {i}: {a:.1f}–{b:.1f} s  {w.get('prompt', '')[:40]}")
+            prompt = w.get("prompt", "")
+            short = prompt if len(prompt) <= 40 else prompt[:39] + "…"
+            self.windows.addItem(f"Window {i}: {a:.1f}–{b:.1f} s  {short}")
+            full = f"Window {i}: {a:.1f}–{b:.1f} s  {prompt}"
+            self.windows.setItemData(i - 1, full, Qt.ItemDataRole.ToolTipRole)
         self.windows.blockSignals(False)
+        self._window_tip()
         long_take = len(windows) > 1
         draft = bool(t and t.recipe.get("draft"))
+        full_id = self._full_of.get(t.id) if t is not None else None
+        full = next((x for x in self._takes if x.id == full_id), None)
         self.windows.setVisible(long_take)
         self.btn_reroll.setVisible(long_take)
-        self.btn_rerender.setVisible(draft)
+        self.btn_rerender.setVisible(draft and full is None)
+        self.btn_full.setVisible(draft and full is not None)
+        if full is not None:
+            self.btn_full.setText(f"Full quality: take {full.number}")
+            self.btn_full.setToolTip(f"Go to take {full.number}, this draft rendered in full")
         self.long_row.setVisible(long_take or draft)
+
+    def _window_tip(self, *_args: Any) -> None:
+        """The combo shows a window's prompt cut short: its tooltip has all of it."""
+        full = self.windows.currentData(Qt.ItemDataRole.ToolTipRole)
+        self.windows.setToolTip(full or "The windows this long take was made in")
+
+    def _full_clicked(self) -> None:
+        t = self.current_take()
+        if t is not None and t.id in self._full_of:
+            self.set_current_take(self._full_of[t.id])
 
     def _reroll_clicked(self) -> None:
         t = self.current_take()
