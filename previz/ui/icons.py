@@ -1,4 +1,6 @@
-"""Small monochrome icons drawn in code (no image files, no font glyph dependencies)."""
+"""Small monochrome icons drawn in code (no image files, no font glyph dependencies).
+
+Transport icons for the player; tool icons for the main toolbar and menus (``TOOL_ICONS``)."""
 
 from __future__ import annotations
 
@@ -56,5 +58,151 @@ def icon(name: str) -> QIcon:
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(INK)
         p.drawPolygon(QPolygonF([QPointF(19, 4), QPointF(25, 9), QPointF(18, 12)]))
+    else:
+        _draw_tool(p, name)
     p.end()
     return QIcon(pm)
+
+
+TOOL_ICONS = (
+    "add",
+    "insert",
+    "generate",
+    "draft",
+    "reprompt",
+    "variations",
+    "extend_fwd",
+    "extend_back",
+    "bridge",
+    "remix",
+    "move_earlier",
+    "move_later",
+    "undo",
+    "redo",
+    "export",
+)
+
+
+def _stroke(p: QPainter, width: float = 2.6) -> None:
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.setPen(QPen(INK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+
+
+def _fill(p: QPainter) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(INK)
+
+
+def _star(p: QPainter, cx: float, cy: float, r: float) -> None:
+    """A four-pointed sparkle."""
+    k = r * 0.28
+    p.drawPolygon(
+        QPolygonF(
+            [
+                QPointF(cx, cy - r),
+                QPointF(cx + k, cy - k),
+                QPointF(cx + r, cy),
+                QPointF(cx + k, cy + k),
+                QPointF(cx, cy + r),
+                QPointF(cx - k, cy + k),
+                QPointF(cx - r, cy),
+                QPointF(cx - k, cy - k),
+            ]
+        )
+    )
+
+
+def _curl(p: QPainter, mirror: bool) -> None:
+    """An undo arrow (a redo arrow when ``mirror``)."""
+    if mirror:
+        p.translate(SIZE, 0)
+        p.scale(-1, 1)
+    _stroke(p)
+    path = QPainterPath()
+    path.moveTo(10, 13)
+    path.lineTo(19, 13)
+    path.cubicTo(27, 13, 27, 25, 19, 25)
+    path.lineTo(12, 25)
+    p.drawPath(path)
+    _fill(p)
+    p.drawPolygon(QPolygonF([QPointF(4, 13), QPointF(12, 6), QPointF(12, 20)]))
+
+
+def _draw_tool(p: QPainter, name: str) -> None:
+    if name in ("add", "insert"):
+        _stroke(p, 1.8)
+        x0 = 4 if name == "add" else 13
+        p.drawRoundedRect(QRectF(x0, 8, 15, 16), 2, 2)
+        _stroke(p, 3)
+        cx = 25 if name == "add" else 7
+        p.drawLine(QPointF(cx - 5, 16), QPointF(cx + 5, 16))
+        p.drawLine(QPointF(cx, 11), QPointF(cx, 21))
+    elif name == "generate":
+        _star(p, 13, 17, 11)
+        _star(p, 25, 8, 5)
+    elif name == "draft":
+        _stroke(p, 2)
+        pen = p.pen()
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawRoundedRect(QRectF(4, 7, 24, 18), 2, 2)
+        _fill(p)
+        _star(p, 16, 16, 6)
+    elif name == "reprompt":
+        _stroke(p)
+        path = QPainterPath()
+        path.arcMoveTo(QRectF(6, 6, 20, 20), 100)
+        path.arcTo(QRectF(6, 6, 20, 20), 100, 280)
+        p.drawPath(path)
+        _fill(p)
+        p.drawPolygon(QPolygonF([QPointF(11, 2), QPointF(18, 6), QPointF(11, 11)]))
+        _star(p, 16, 16, 5)
+    elif name == "variations":
+        for x, y in ((5, 5), (17, 5), (5, 17), (17, 17)):
+            p.drawRoundedRect(QRectF(x, y, 10, 10), 2, 2)
+    elif name in ("extend_fwd", "extend_back"):
+        if name == "extend_back":
+            p.translate(SIZE, 0)
+            p.scale(-1, 1)
+        p.drawRect(QRectF(3, 9, 12, 14))
+        _stroke(p, 2.6)
+        p.drawLine(QPointF(17, 16), QPointF(24, 16))
+        _fill(p)
+        _tri(p, 22, 30, 10, 22)
+    elif name == "bridge":
+        p.drawRect(QRectF(2, 12, 8, 12))
+        p.drawRect(QRectF(22, 12, 8, 12))
+        _stroke(p, 2.4)
+        path = QPainterPath()
+        path.moveTo(8, 14)
+        path.cubicTo(12, 4, 20, 4, 24, 14)
+        p.drawPath(path)
+    elif name == "remix":
+        _stroke(p, 2.4)
+        p.drawEllipse(QRectF(5, 5, 22, 22))
+        path = QPainterPath()
+        path.moveTo(9, 20)
+        path.cubicTo(13, 8, 19, 24, 23, 12)
+        p.drawPath(path)
+    elif name in ("move_earlier", "move_later"):
+        if name == "move_later":
+            p.translate(SIZE, 0)
+            p.scale(-1, 1)
+        p.drawRect(QRectF(16, 8, 12, 16))
+        _tri(p, 13, 3, 8, 24)
+    elif name in ("undo", "redo"):
+        _curl(p, name == "redo")
+    elif name == "export":
+        _stroke(p, 2.2)
+        path = QPainterPath()
+        path.moveTo(6, 16)
+        path.lineTo(6, 26)
+        path.lineTo(26, 26)
+        path.lineTo(26, 16)
+        p.drawPath(path)
+        p.setPen(QPen(INK, 2.8, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        p.drawLine(QPointF(16, 20), QPointF(16, 8))
+        _fill(p)
+        p.drawPolygon(QPolygonF([QPointF(9, 10), QPointF(16, 3), QPointF(23, 10)]))
+    else:
+        raise KeyError(f"no icon named {name!r}")

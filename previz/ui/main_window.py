@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -39,10 +39,12 @@ from previz.services.project import ProjectService
 from previz.services.runner import JobProgress, JobRunner
 from previz.services.settings import AppSettings, config_dir
 from previz.services.shot_facts import ShotFactsReader
+from previz.ui import icons
 from previz.ui.about_dialog import QtAboutDialog
 from previz.ui.compare_dialog import QtCompareDialog
 from previz.ui.elements_widget import ElementsWidget
 from previz.ui.errors import show_error
+from previz.ui.help_dialogs import GettingStartedDialog, ShortcutsDialog
 from previz.ui.inspector_widget import ShotInspectorWidget
 from previz.ui.job_panel_widget import JobPanelWidget
 from previz.ui.player_widget import PlayerWidget
@@ -50,7 +52,7 @@ from previz.ui.project_files import copy_project, with_suffix
 from previz.ui.runner_bridge import QtRunnerBridge, connect_queued
 from previz.ui.sequence_list_widget import SequenceListWidget
 from previz.ui.settings_dialog import QtSettingsDialog
-from previz.ui.shot_actions import QtShotActions
+from previz.ui.shot_actions import QtShotActions, tooltip_with_shortcut
 from previz.ui.takes_widget import TakesWidget
 from previz.ui.thumbnails import ThumbnailCache
 from previz.ui.timeline_view import TimelineView
@@ -235,7 +237,12 @@ class QtMainWindow(QMainWindow):
         self.docks[name] = dock
 
     def _action(
-        self, text: str, slot: Callable[[], Any], shortcut: Any = None, tip: str = ""
+        self,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: Any = None,
+        tip: str = "",
+        icon: str = "",
     ) -> QAction:
         a = QAction(text, self)
         if shortcut is not None:
@@ -245,6 +252,9 @@ class QtMainWindow(QMainWindow):
                 a.setShortcut(QKeySequence(shortcut))
         if tip:
             a.setStatusTip(tip)
+        if icon:
+            a.setIcon(icons.icon(icon))
+        a.setToolTip(tooltip_with_shortcut(tip or text.split("\t")[0], a))
         a.triggered.connect(lambda _c=False: slot())
         return a
 
@@ -286,11 +296,13 @@ class QtMainWindow(QMainWindow):
             "Ctrl+Shift+I",
             "A Fountain screenplay becomes sequences of shots (a revised one updates them)",
         )
+        # Ctrl+M is Premiere's Export Media; Ctrl+E / Ctrl+Shift+E extend the selected take
         self.export_action = self._action(
             "Export…",
             self.export_dialog,
-            "Ctrl+E",
+            "Ctrl+M",
             "A previz reel, EDL / FCP XML / OTIO for your editor, PDF boards",
+            "export",
         )
         f.addAction(self.import_script_action)
         f.addAction(self.export_action)
@@ -300,8 +312,10 @@ class QtMainWindow(QMainWindow):
         f.addAction(self.quit_action)
 
         e = mb.addMenu("&Edit")
-        self.undo_action = self._action("Undo", self.undo, "Ctrl+Z")
-        self.redo_action = self._action("Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
+        self.undo_action = self._action("Undo", self.undo, "Ctrl+Z", "Undo the last edit", "undo")
+        self.redo_action = self._action(
+            "Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo what was undone", "redo"
+        )
         e.addAction(self.undo_action)
         e.addAction(self.redo_action)
         e.addSeparator()
@@ -332,6 +346,9 @@ class QtMainWindow(QMainWindow):
             self.actions.import_action,
         ):
             s.addAction(a)
+        s.addSeparator()
+        s.addAction(self.actions.move_earlier_action)
+        s.addAction(self.actions.move_later_action)
 
         v = mb.addMenu("&View")
         group = QActionGroup(self)
@@ -356,12 +373,28 @@ class QtMainWindow(QMainWindow):
         p.addAction(self._action("Set Trim Out\tO", self.player.mark_out))
 
         h = mb.addMenu("&Help")
+        self.getting_started_action = self._action(
+            "Getting Started",
+            self.getting_started_dialog,
+            QKeySequence.StandardKey.HelpContents,
+            "A short tour: board, describe, generate, refine, review, export",
+        )
+        self.shortcuts_action = self._action(
+            "Keyboard Shortcuts",
+            self.shortcuts_dialog,
+            "Ctrl+Alt+K",
+            "Every shortcut of the app, searchable",
+        )
+        h.addAction(self.getting_started_action)
+        h.addAction(self.shortcuts_action)
+        h.addSeparator()
         h.addAction(self._action("About Previz", self.about_dialog))
 
         tb = self.addToolBar("Main")
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.setIconSize(QSize(16, 16))
         tb.addAction(self.actions.add_shot_action)
         tb.addSeparator()
         for a in (
@@ -383,6 +416,14 @@ class QtMainWindow(QMainWindow):
         tb.addSeparator()
         tb.addAction(self.undo_action)
         tb.addAction(self.redo_action)
+        # Undo / Redo carry the edit's name ("Undo Edit shot 0020"): icons only, the name and
+        # the shortcut are in the tooltip, so the toolbar never outgrows a 1280 px window
+        for a in (self.undo_action, self.redo_action):
+            btn = tb.widgetForAction(a)
+            if isinstance(btn, QToolButton):
+                btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        tb.addSeparator()
+        tb.addAction(self.export_action)
         self.toolbar = tb
 
     # --- project lifecycle ------------------------------------------------------------------------
@@ -552,6 +593,18 @@ class QtMainWindow(QMainWindow):
     def about_dialog(self) -> None:
         QtAboutDialog(self).exec()
 
+    def shortcuts_dialog(self) -> ShortcutsDialog:
+        dlg = ShortcutsDialog(self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        return dlg
+
+    def getting_started_dialog(self) -> GettingStartedDialog:
+        dlg = GettingStartedDialog(self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        return dlg
+
     def _update_project_state(self) -> None:
         has = self.svc is not None
         for a in (self.save_as_action, self.save_action, self.undo_action, self.redo_action):
@@ -594,6 +647,12 @@ class QtMainWindow(QMainWindow):
             self.inspector.commit()
         if not self.takes.notes.hasFocus():
             self.takes.commit()
+
+    def shot_order(self) -> list[int]:
+        return self.timeline.shot_ids()
+
+    def say(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
 
     def focus_shot(self, shot_id: int) -> None:
         """Select ``shot_id`` once the board shows it."""
@@ -673,11 +732,19 @@ class QtMainWindow(QMainWindow):
             ):
                 self.takes.set_shot(cur)
                 self.takes.refresh()
-            self._takes_sig = takes_sig
+            before, self._takes_sig = self._takes_sig, takes_sig
             same_seq = self.player.mode == "sequence" and self.player.seq_id == self.seq_id
             self.player.refresh(
                 shots if same_seq else None, drop_frame=seq.drop_frame if seq else None
             )
+            if (
+                shot is not None
+                and before is not None
+                and takes_sig is not None
+                and before[0] == cur
+                and before[2] != takes_sig[2]
+            ):
+                self._follow_new_take(shot, before[2])
             self._update_undo_labels()
             self.actions.update_enabled()
             self._update_status()
@@ -692,8 +759,14 @@ class QtMainWindow(QMainWindow):
             return
         undo, redo = self.svc.undo_labels()
         self.undo_action.setText(f"Undo {undo}" if undo else "Undo")
+        self.undo_action.setToolTip(
+            tooltip_with_shortcut(self.undo_action.text(), self.undo_action)
+        )
         self.undo_action.setEnabled(undo is not None)
         self.redo_action.setText(f"Redo {redo}" if redo else "Redo")
+        self.redo_action.setToolTip(
+            tooltip_with_shortcut(self.redo_action.text(), self.redo_action)
+        )
         self.redo_action.setEnabled(redo is not None)
 
     def _update_status(self) -> None:
@@ -874,12 +947,28 @@ class QtMainWindow(QMainWindow):
         if self.player.mode == "take":
             self.player.show_take(shot.selected_take_id)
         elif not self.player.playing:
-            start = self.timeline.start_frame(shot.id)
-            if start is not None:
-                cur = self.player.frame
-                length = self._cut_length(shot)
-                if not start <= cur < start + length:
-                    self.player.seek(start)
+            self._seek_to_shot(shot)
+
+    def _follow_new_take(self, shot: ShotInfo, old_take: int | None) -> None:
+        """The current shot has a new selected take (an extend or a generation landed, a take
+        was selected, an undo): show it, unless the user is playing the sequence."""
+        p = self.player
+        if p.mode == "take":
+            if p.take_id in (old_take, None) or not p.playing:
+                p.show_take(shot.selected_take_id)
+        elif not p.playing:
+            self._seek_to_shot(shot)
+
+    def _seek_to_shot(self, shot: ShotInfo) -> None:
+        """Put the sequence playhead on ``shot`` unless it is already inside it."""
+        start = self.timeline.start_frame(shot.id)
+        if start is None:
+            return
+        if self.player.seq_id != self.seq_id and self.seq_id is not None:
+            self.player.show_sequence(self.seq_id, shot.id)
+            return
+        if self.player.current_shot_id() != shot.id:
+            self.player.seek(start)
 
     def _card_activated(self, shot_id: int) -> None:
         shot = self.timeline.shot(shot_id)

@@ -22,9 +22,16 @@ from previz.core.errors import InvalidInput, PrevizError
 from previz.core.time import seconds_to_frames
 from previz.core.values import JobInfo, ShotInfo
 from previz.services.generation import EngineChoice, Generation
+from previz.ui import icons
 from previz.ui.errors import show_error
 
 log = logging.getLogger(__name__)
+
+
+def tooltip_with_shortcut(tip: str, action: QAction) -> str:
+    """``tip`` followed by the action's shortcut as the user's platform writes it."""
+    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    return f"{tip} ({keys})" if keys else tip
 
 
 class ShotHost(Protocol):
@@ -40,6 +47,9 @@ class ShotHost(Protocol):
     def commit_pending(self) -> bool: ...
     def engine_choice(self) -> EngineChoice: ...
     def focus_shot(self, shot_id: int) -> None: ...
+    def shot_order(self) -> list[int]: ...
+    def move_shots(self, ids: list[int], slot: int) -> None: ...
+    def say(self, text: str) -> None: ...
 
 
 class QtShotActions(QObject):
@@ -51,11 +61,15 @@ class QtShotActions(QObject):
         self.parent_widget = parent
         self.last_jobs: list[JobInfo] = []
 
-        def act(text: str, slot: Any, shortcut: str | None = None, tip: str = "") -> QAction:
+        def act(
+            text: str, slot: Any, shortcut: str | None = None, tip: str = "", icon: str = ""
+        ) -> QAction:
             a = QAction(text, parent)
             if shortcut:
                 a.setShortcut(QKeySequence(shortcut))
-            a.setToolTip(tip or text)
+            if icon:
+                a.setIcon(icons.icon(icon))
+            a.setToolTip(tooltip_with_shortcut(tip or text, a))
             a.setStatusTip(tip or text)
             a.triggered.connect(lambda _checked=False: slot())
             return a
@@ -65,54 +79,69 @@ class QtShotActions(QObject):
             self.add_shot_after_current,
             "Ctrl+Shift+N",
             "Add a shot after the current one",
+            "add",
         )
         self.insert_action = act(
             "Insert Shot Before",
             self.insert_before_current,
             None,
             "Insert a shot before the current one",
+            "insert",
         )
         self.generate_action = act(
-            "Generate", self.generate, "Ctrl+G", "Generate a take for each selected shot (Ctrl+G)"
+            "Generate",
+            self.generate,
+            "Ctrl+G",
+            "Generate a take for each selected shot",
+            "generate",
         )
         self.draft_action = act(
             "Generate Draft",
             self.generate_draft,
             "Ctrl+Alt+G",
             "A cheap preview take of each selected shot: half size, a quarter of the steps; "
-            "render it in full later from the takes panel (Ctrl+Alt+G)",
+            "render it in full later from the takes panel",
+            "draft",
         )
         self.reprompt_action = act(
             "Re-prompt",
             self.reprompt,
             "Ctrl+Shift+G",
             "A new take of the current shot from its edited prompt",
+            "reprompt",
         )
         self.variations_action = act(
-            "Variations…", self.variations_dialog, None, "Several takes with consecutive seeds"
+            "Variations…",
+            self.variations_dialog,
+            None,
+            "Several takes with consecutive seeds",
+            "variations",
         )
         self.extend_fwd_action = act(
             "Extend Forward…",
             lambda: self.extend_dialog("forward"),
             "Ctrl+E",
             "Continue the selected take after its last frame",
+            "extend_fwd",
         )
         self.extend_back_action = act(
             "Extend Backward…",
             lambda: self.extend_dialog("backward"),
             "Ctrl+Shift+E",
             "Add frames before the selected take",
+            "extend_back",
         )
         self.bridge_action = act(
             "Bridge to Next Shot",
             self.bridge,
             "Ctrl+B",
             "Insert a generated transition shot before the next shot",
+            "bridge",
         )
         self.remix_action = act(
-            "Remix…", self.remix_dialog, None, "A new take restyled from the selected one"
+            "Remix…", self.remix_dialog, None, "A new take restyled from the selected one", "remix"
         )
-        self.loop_action = act("Loop", self.loop, None, "A take that ends where it begins")
+        self.loop_action = act("Loop", self.loop, None, "A take that ends where it begins", "loop")
         self.image_action = act(
             "Image to Video…",
             self.image_to_video_dialog,
@@ -125,11 +154,28 @@ class QtShotActions(QObject):
         self.duplicate_action = act(
             "Duplicate", self.duplicate_selected, "Ctrl+D", "Duplicate the selected shots"
         )
+        self.move_earlier_action = act(
+            "Move Earlier",
+            lambda: self.move_selected(-1),
+            "Alt+Left",
+            "Move the selected shots one place earlier in the sequence (undoable)",
+            "move_earlier",
+        )
+        self.move_later_action = act(
+            "Move Later",
+            lambda: self.move_selected(1),
+            "Alt+Right",
+            "Move the selected shots one place later in the sequence (undoable)",
+            "move_later",
+        )
         # Delete is handled by the board itself (a window-wide Delete shortcut would also fire
         # in the takes and elements lists and delete shots from there)
         self.delete_action = act(
             "Delete Shot\tDel", self.delete_selected, None, "Delete the selected shots (undoable)"
         )
+        # short names on the toolbar (the menus keep the full ones)
+        self.draft_action.setIconText("Draft")
+        self.bridge_action.setIconText("Bridge")
         self.shot_actions = [
             self.generate_action,
             self.draft_action,
@@ -145,6 +191,8 @@ class QtShotActions(QObject):
             self.duplicate_action,
             self.delete_action,
             self.insert_action,
+            self.move_earlier_action,
+            self.move_later_action,
         ]
 
     # --- state --------------------------------------------------------------------------------
@@ -156,6 +204,12 @@ class QtShotActions(QObject):
         for a in self.shot_actions:
             a.setEnabled(bool(sel) or cur is not None)
         self.add_shot_action.setEnabled(has_project)
+        # moving is offered only when there is somewhere to go
+        ids = sel or ([cur] if cur is not None else [])
+        order = self.host.shot_order() if ids else []
+        pos = [order.index(i) for i in ids if i in order]
+        self.move_earlier_action.setEnabled(bool(pos) and min(pos) > 0)
+        self.move_later_action.setEnabled(bool(pos) and max(pos) < len(order) - 1)
 
     def context_menu(self) -> QMenu:
         m = QMenu(self.parent_widget)
@@ -172,6 +226,9 @@ class QtShotActions(QObject):
             self.image_action,
             self.import_action,
         ):
+            m.addAction(a)
+        m.addSeparator()
+        for a in (self.move_earlier_action, self.move_later_action):
             m.addAction(a)
         m.addSeparator()
         for a in (
@@ -451,6 +508,28 @@ class QtShotActions(QObject):
         if out:
             self.host.focus_shot(out[-1].id)
         return out
+
+    def move_selected(self, step: int) -> bool:
+        """Move the selected shots (or the current one) one place earlier (``step`` -1) or
+        later (+1), through the same undoable move as a drag on the board. False (and a word
+        in the status bar) when there is nowhere to go."""
+        if self.host.svc is None:
+            return False
+        ids = self._targets()
+        order = self.host.shot_order()
+        pos = sorted(order.index(i) for i in ids if i in order)
+        if not pos:
+            show_error(self.parent_widget, InvalidInput("select the shots to move first"))
+            return False
+        if step < 0 and pos[0] == 0:
+            self.host.say("The selection is already at the start of the sequence")
+            return False
+        if step > 0 and pos[-1] == len(order) - 1:
+            self.host.say("The selection is already at the end of the sequence")
+            return False
+        slot = pos[0] - 1 if step < 0 else pos[-1] + 2
+        self.host.move_shots([order[p] for p in pos], slot)
+        return True
 
     def delete_selected(self) -> list[ShotInfo]:
         def go() -> list[ShotInfo]:

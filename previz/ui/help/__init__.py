@@ -1,0 +1,1 @@
+"""Help pages shipped with the app (package data)."""
