@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
+    QStackedWidget,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from previz.core.elements import ELEMENT_KINDS
 from previz.core.values import ElementInfo
 from previz.ui.element_dialog import KIND_NAMES, QtElementDialog
+from previz.ui.empty_state import EmptyState
 from previz.ui.errors import show_error
 from previz.ui.prompt_highlighter import KIND_COLORS
 from previz.ui.thumbnails import ThumbnailCache
@@ -44,11 +46,20 @@ class ElementsWidget(QWidget):
         self.tree.setIndentation(10)
         self.tree.setWordWrap(True)
         self.tree.itemDoubleClicked.connect(lambda *_: self.edit_current())
+        self.empty = EmptyState(
+            "No elements — add a character, prop or location with + Element and mention it "
+            "in prompts as @Name: it reads the same in every shot"
+        )
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.tree)
+        self.stack.addWidget(self.empty)
         add = QToolButton()
         add.setText("+ Element")
+        add.setToolTip("Add a character, location, prop or style preset")
         add.clicked.connect(self.add_dialog)
         edit = QToolButton()
         edit.setText("Edit")
+        edit.setToolTip("Edit the selected element (or double-click it)")
         edit.clicked.connect(self.edit_current)
         mention = QToolButton()
         mention.setText("@ Insert")
@@ -56,6 +67,7 @@ class ElementsWidget(QWidget):
         mention.clicked.connect(self._mention)
         remove = QToolButton()
         remove.setText("Remove")
+        remove.setToolTip("Remove the selected element")
         remove.clicked.connect(self.remove_current)
         row = QHBoxLayout()
         row.setContentsMargins(4, 2, 4, 2)
@@ -67,7 +79,7 @@ class ElementsWidget(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addWidget(self.tree, 1)
+        lay.addWidget(self.stack, 1)
         lay.addLayout(row)
 
     def set_project(self, svc: Any) -> None:
@@ -88,6 +100,7 @@ class ElementsWidget(QWidget):
     def _rebuild(self) -> None:
         self.tree.clear()
         self._elements = self.svc.elements() if self.svc is not None else []
+        self.stack.setCurrentWidget(self.tree if self._elements else self.empty)
         for kind in ELEMENT_KINDS:
             group = [e for e in self._elements if e.kind == kind]
             if not group:
@@ -102,7 +115,9 @@ class ElementsWidget(QWidget):
                 desc = e.description if len(e.description) < 90 else e.description[:88] + "…"
                 item = QTreeWidgetItem([f"@{e.name}\n{desc}" if desc else f"@{e.name}"])
                 item.setData(0, Qt.ItemDataRole.UserRole, e.name)
-                item.setToolTip(0, e.description)
+                # the description is cut short in the list: the tooltip has all of it
+                tip = f"@{e.name} ({KIND_NAMES.get(kind, kind).lower()})"
+                item.setToolTip(0, f"{tip}\n{e.description}" if e.description else tip)
                 item.setIcon(0, self._icon(e))
                 top.addChild(item)
             top.setExpanded(True)

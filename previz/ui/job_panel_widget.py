@@ -15,6 +15,7 @@ from previz.core.errors import PrevizError
 from previz.core.values import JobInfo
 from previz.services.jobs import JobQueue
 from previz.services.runner import JobProgress
+from previz.ui.empty_state import EmptyState, shortcut_text
 from previz.ui.errors import show_error
 from previz.ui.job_row_widget import JobRowWidget
 
@@ -46,6 +47,8 @@ class JobPanelWidget(QWidget):
         self._rows_layout = QVBoxLayout(self._box)
         self._rows_layout.setContentsMargins(6, 0, 6, 6)
         self._rows_layout.setSpacing(5)
+        self.empty = EmptyState()
+        self._rows_layout.addWidget(self.empty)
         self._rows_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -161,6 +164,7 @@ class JobPanelWidget(QWidget):
     def reload(self) -> None:
         if self.queue is None:
             self.header.setText("No project")
+            self._show_empty(True)
             return
         all_jobs = self.queue.list(limit=200)
         active = [j for j in all_jobs if j.status in ("pending", "running")]
@@ -197,7 +201,27 @@ class JobPanelWidget(QWidget):
         if failed:
             parts.append(f"{failed} failed")
         self.header.setText(" · ".join(parts) if parts else "No jobs running")
+        self._show_empty(not shown)
         self.jobs_changed.emit()
+
+    def _show_empty(self, empty: bool) -> None:
+        """An empty queue says how jobs get here, with the window's real shortcuts."""
+        if empty:
+            if self.queue is None:
+                text = "No project open — open or create one, then generate shots; their jobs show here"
+            else:
+                gen = f"Generate{shortcut_text(self, 'Generate')}"
+                text = (
+                    f"Queue is empty — select a shot and press {gen}; each job shows here "
+                    "with its progress, a live preview and Cancel"
+                )
+            self.empty.setText(text)
+        self.empty.setVisible(empty)
+
+    def showEvent(self, event: Any) -> None:  # the window's actions exist once it is shown
+        super().showEvent(event)
+        if self.empty.isVisibleTo(self):
+            self._show_empty(True)
 
     def _show_take_picture(self, row: JobRowWidget, take_id: int) -> None:
         try:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from previz.core.values import JobInfo
 from previz.services.runner import JobProgress
+from previz.ui.elided_label import ElidedLabel
 from previz.ui.frame_view import rgb_to_qimage
 
 PREVIEW = QSize(128, 72)
@@ -57,7 +58,7 @@ class JobRowWidget(QFrame):
         self.job = job
         self.progress_info: JobProgress | None = None
         self.preview_shown = False
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setStyleSheet("font-weight: 600;")
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -111,6 +112,8 @@ class JobRowWidget(QFrame):
         if job.payload.get("images") and job.kind == "generate":
             kind = "Image to video"
         self.title.setText(f"{kind} · {shot_label}" if shot_label else kind)
+        prompt = str(job.payload.get("prompt") or "")
+        self.title.set_extra_tooltip(f"Prompt: {prompt}" if prompt else "")
         running = job.status == "running"
         self.setProperty("running", "true" if running else "false")
         self.style().unpolish(self)
