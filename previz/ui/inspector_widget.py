@@ -14,10 +14,12 @@ from fractions import Fraction
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -33,6 +35,7 @@ from previz.core.errors import PrevizError
 from previz.core.time import describe_rate, frames_to_timecode
 from previz.core.values import ElementInfo, ShotInfo
 from previz.services.generation import EngineChoice
+from previz.services.shot_facts import ShotFactsReader
 from previz.ui import shot_grammar
 from previz.ui.errors import show_error
 from previz.ui.prompt_edit_widget import PromptEditWidget
@@ -42,6 +45,39 @@ log = logging.getLogger(__name__)
 DEBOUNCE_MS = 1200
 ENGINES = ("animatic", "diffusers")
 TEXT_FIELDS = ("prompt", "negative_prompt", "dialogue", "notes", "camera_notes", "scene")
+RANDOM = -1  # the seed field's value while no seed is locked: it shows "random"
+
+
+class _SeedBox(QSpinBox):
+    """A seed, or empty showing "random" (no seed locked: each take draws its own)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(RANDOM, 2**31 - 1)
+        self.setValue(RANDOM)
+        self.lineEdit().setPlaceholderText("random")
+
+    def textFromValue(self, value: int) -> str:
+        return "" if value < 0 else str(value)
+
+    def valueFromText(self, text: str) -> int:
+        text = text.strip()
+        return RANDOM if not text else int(text)
+
+    def validate(self, text: str, pos: int) -> Any:
+        if not text.strip():
+            return QValidator.State.Acceptable, text, pos
+        if not text.strip().isdigit():
+            return QValidator.State.Invalid, text, pos
+        return super().validate(text, pos)
+
+
+def _shrinkable(box: QComboBox, chars: int = 6) -> QComboBox:
+    """A combo box that may get narrower than its longest item (Qt elides the text); its
+    tooltip then says what it shows."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(chars)
+    return box
 
 
 class _NotesEdit(QPlainTextEdit):
@@ -88,6 +124,7 @@ class ShotInspectorWidget(QWidget):
         self.title.setStyleSheet("font-size: 15px; font-weight: 600; padding: 2px 0 4px 0;")
         self.subtitle = QLabel("")
         self.subtitle.setStyleSheet("color: #8c8c8c;")
+        self.subtitle.setWordWrap(True)
 
         self.prompt = PromptEditWidget()
         self.prompt.setPlaceholderText(
@@ -101,8 +138,10 @@ class ShotInspectorWidget(QWidget):
         self.size_pick = self._picker("Shot size", shot_grammar.SHOT_SIZES)
         self.angle_pick = self._picker("Angle", shot_grammar.ANGLES)
         self.move_pick = self._picker("Camera move", shot_grammar.CAMERA_MOVES)
-        self.style_pick = QComboBox()
+        self.style_pick = _shrinkable(QComboBox())
         self.style_pick.setToolTip("Style preset (an @element of kind style)")
+        for box in (self.size_pick, self.angle_pick, self.move_pick, self.style_pick):
+            box.currentIndexChanged.connect(lambda _i, b=box: self._tip_picker(b))
         self.size_pick.activated.connect(lambda i: self._pick(shot_grammar.with_shot_size, i))
         self.angle_pick.activated.connect(lambda i: self._pick(shot_grammar.with_angle, i))
         self.move_pick.activated.connect(lambda i: self._pick(shot_grammar.with_camera_move, i))
@@ -114,24 +153,32 @@ class ShotInspectorWidget(QWidget):
         self.duration.setKeyboardTracking(False)
         self.duration_info = QLabel("")
         self.duration_info.setStyleSheet("color: #8c8c8c;")
+        self.duration_info.setWordWrap(True)
+        self._facts = ShotFactsReader(None)
+        self.cut_frames: int | None = None  # what the cut plays of this shot (None: no take)
 
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed = _SeedBox()
         self.seed.setKeyboardTracking(False)
+        self.seed.setToolTip(
+            "Empty (random): each new take draws its own seed (the take shows the one it used). "
+            "Type a seed or press New to lock one."
+        )
         self.seed_lock = QCheckBox("Lock")
         self.seed_lock.setToolTip(
-            "Locked: every new take uses this seed. Unlocked: a new seed for each take."
+            "Locked: every new take uses this seed. Unlocked: a new seed for each take "
+            "(locking keeps the selected take's seed)."
         )
         self.seed_new = QToolButton()
         self.seed_new.setText("New")
-        self.seed_new.setToolTip("Draw a new seed")
+        self.seed_new.setToolTip("Draw a new seed and lock it")
 
         # the shot's own engine and model ("" = the defaults in Settings)
-        self.engine = QComboBox()
+        self.engine = _shrinkable(QComboBox(), 10)
         self.engine.addItem("default", "")
         for name in ENGINES:
             self.engine.addItem(name, name)
-        self.engine.setToolTip("The engine this shot's new takes use; default: the one in Settings")
+        self.engine.currentIndexChanged.connect(lambda _i: self._tip_engine())
+        self._tip_engine()
         self.model = QLineEdit()
         self.model.setPlaceholderText("default model")
         self.model.setToolTip("The model this shot's new takes use (diffusers)")
@@ -147,10 +194,13 @@ class ShotInspectorWidget(QWidget):
         self.notes.setPlaceholderText("Notes")
         self.notes.setFixedHeight(64)
 
-        # layout
+        # layout: one column of fields that reflows to the dock's width (rows wrap their
+        # label above the field, pickers shrink and elide with their full text in a tooltip)
         body = QWidget()
         form = QFormLayout(body)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setContentsMargins(10, 6, 10, 10)
         form.setVerticalSpacing(6)
         head = QVBoxLayout()
@@ -159,17 +209,18 @@ class ShotInspectorWidget(QWidget):
         head.addWidget(self.subtitle)
         form.addRow(head)
         form.addRow(self.prompt)
-        pick1 = QHBoxLayout()
-        pick1.addWidget(self.size_pick, 1)
-        pick1.addWidget(self.angle_pick, 1)
-        pick2 = QHBoxLayout()
-        pick2.addWidget(self.move_pick, 1)
-        pick2.addWidget(self.style_pick, 1)
-        form.addRow(pick1)
-        form.addRow(pick2)
+        picks = QGridLayout()
+        picks.setHorizontalSpacing(6)
+        picks.setVerticalSpacing(6)
+        for n, box in enumerate((self.size_pick, self.angle_pick, self.move_pick, self.style_pick)):
+            picks.addWidget(box, n // 2, n % 2)
+        picks.setColumnStretch(0, 1)
+        picks.setColumnStretch(1, 1)
+        form.addRow(picks)
         form.addRow("Negative", self.negative)
-        dur = QHBoxLayout()
-        dur.addWidget(self.duration, 1)
+        dur = QVBoxLayout()
+        dur.setSpacing(2)
+        dur.addWidget(self.duration)
         dur.addWidget(self.duration_info)
         form.addRow("Duration", dur)
         seed = QHBoxLayout()
@@ -177,10 +228,8 @@ class ShotInspectorWidget(QWidget):
         seed.addWidget(self.seed_lock)
         seed.addWidget(self.seed_new)
         form.addRow("Seed", seed)
-        eng = QHBoxLayout()
-        eng.addWidget(self.engine)
-        eng.addWidget(self.model, 1)
-        form.addRow("Engine", eng)
+        form.addRow("Engine", self.engine)
+        form.addRow("Model", self.model)
         form.addRow("Scene", self.scene)
         form.addRow("Camera", self.camera_notes)
         form.addRow("Dialogue", self.dialogue)
@@ -219,12 +268,28 @@ class ShotInspectorWidget(QWidget):
         self.set_shot(None)
 
     def _picker(self, title: str, table: list[tuple[str, str, tuple[str, ...]]]) -> QComboBox:
-        box = QComboBox()
+        box = _shrinkable(QComboBox())
         box.addItem(f"{title}: —")
         for name, word, _ in table:
             box.addItem(name, word)
-        box.setToolTip(f"{title}: writes the words into the prompt")
+        box.setProperty("title", title)
+        self._tip_picker(box)
         return box
+
+    def _tip_picker(self, box: QComboBox) -> None:
+        title = box.property("title")
+        if title:
+            shown = box.currentText()
+            shown = shown if shown.startswith(title) else f"{title}: {shown}"
+            box.setToolTip(f"{shown} (writes the words into the prompt)")
+        else:
+            box.setToolTip(f"{box.currentText()} (style preset: an @element of kind style)")
+
+    def _tip_engine(self) -> None:
+        self.engine.setToolTip(
+            f"{self.engine.currentText()}: the engine this shot's new takes use; "
+            "default: the one in Settings"
+        )
 
     # --- project ------------------------------------------------------------------------------
 
@@ -232,6 +297,7 @@ class ShotInspectorWidget(QWidget):
         self._timer.stop()
         self._dirty.clear()
         self.svc = svc
+        self._facts = ShotFactsReader(svc)
         self.shot = None
         self.set_shot(None)
 
@@ -276,6 +342,11 @@ class ShotInspectorWidget(QWidget):
                 self.scene.setText("")
                 self.camera_notes.setText("")
                 self.model.setText("")
+                self.cut_frames = None
+                self.duration_info.setText("")
+                with QSignalBlocker(self.seed), QSignalBlocker(self.seed_lock):
+                    self.seed.setValue(RANDOM)
+                    self.seed_lock.setChecked(False)
                 return
             self.title.setText(f"Shot {shot.label}")
             takes = f"{shot.take_count} take" + ("" if shot.take_count == 1 else "s")
@@ -296,20 +367,19 @@ class ShotInspectorWidget(QWidget):
             if "duration_frames" not in self._dirty:
                 with QSignalBlocker(self.duration):
                     self.duration.setValue(shot.duration_frames)
+            self.cut_frames = None
+            if shot.selected_take_id is not None and self.svc is not None:
+                try:
+                    self.cut_frames = self._facts.cut_frames(shot)
+                except PrevizError:
+                    self.cut_frames = None
             self._update_duration_info()
-            if "seed" not in self._dirty and self.svc is not None:
+            if "seed" not in self._dirty:
+                # unlocked: empty, showing "random" (never another shot's or take's seed)
                 seed = shot.seed
                 with QSignalBlocker(self.seed), QSignalBlocker(self.seed_lock):
                     self.seed_lock.setChecked(seed is not None)
-                    shown = seed
-                    if shown is None and shot.selected_take_id is not None:
-                        # unlocked: show the selected take's seed, so Lock keeps that take's look
-                        try:
-                            shown = self.svc.take_by_id(shot.selected_take_id).seed
-                        except PrevizError:
-                            shown = None
-                    if shown is not None:
-                        self.seed.setValue(int(shown) % 2**31)
+                    self.seed.setValue(RANDOM if seed is None else int(seed) % 2**31)
                 self.seed_lock.setEnabled(seed is None or hasattr(self.svc, "unlock_seed"))
             self._sync_pickers()
         finally:
@@ -350,10 +420,12 @@ class ShotInspectorWidget(QWidget):
             i = fn(text)
             with QSignalBlocker(box):
                 box.setCurrentIndex(0 if i is None else i + 1)
+            self._tip_picker(box)
         style = shot_grammar.style_of(text, self._styles)
         with QSignalBlocker(self.style_pick):
             idx = self.style_pick.findData(style) if style else 0
             self.style_pick.setCurrentIndex(max(0, idx))
+        self._tip_picker(self.style_pick)
 
     # --- editing ------------------------------------------------------------------------------
 
@@ -403,33 +475,73 @@ class ShotInspectorWidget(QWidget):
         self._changed("duration_frames")
 
     def _update_duration_info(self) -> None:
+        """The planned duration in seconds and timecode; beside it what the cut plays when
+        that differs (an extend or a trim changed the take, not the plan)."""
         n = self.duration.value()
         secs = float(Fraction(n) / self.fps)
         tc = frames_to_timecode(n, self.fps)
-        self.duration_info.setText(f"{secs:.2f}s · {tc} @ {describe_rate(self.fps)}")
+        rate = describe_rate(self.fps)
+        cut = self.cut_frames
+        if cut is None or cut == n:
+            self.duration_info.setText(f"{secs:.2f}s · {tc} @ {rate}")
+            self.duration_info.setToolTip(
+                "The planned duration" + ("" if cut is None else "; the cut plays the same")
+            )
+            return
+        cut_secs = float(Fraction(cut) / self.fps)
+        self.duration_info.setText(f"Plan {secs:.2f}s · Cut {cut_secs:.2f}s @ {rate}")
+        self.duration_info.setToolTip(
+            f"Planned {n} frames ({tc}); the cut plays the selected take, trims applied: "
+            f"{cut} frames ({frames_to_timecode(cut, self.fps)})"
+        )
 
-    def _seed_changed(self, _v: int) -> None:
-        if self.seed_lock.isChecked():
+    def _seed_changed(self, value: int) -> None:
+        if self._loading or self.shot is None:
+            return
+        if value < 0:
+            if self.seed_lock.isChecked():
+                self.seed_lock.setChecked(False)  # cleared: back to a random seed per take
+        elif not self.seed_lock.isChecked():
+            self.seed_lock.setChecked(True)  # a typed seed is one the user wants: lock it
+        else:
             self._changed("seed")
+
+    def _selected_take_seed(self) -> int | None:
+        if self.shot is None or self.shot.selected_take_id is None or self.svc is None:
+            return None
+        try:
+            return int(self.svc.take_by_id(self.shot.selected_take_id).seed) % 2**31
+        except PrevizError:
+            return None
 
     def _lock_toggled(self, on: bool) -> None:
         if self._loading or self.shot is None or self.svc is None:
             return
         try:
             if on:
+                value = int(self.seed.value())
+                if value < 0:  # lock what the selected take used, so Lock keeps its look
+                    value = self._selected_take_seed()
+                    if value is None:
+                        value = random.SystemRandom().randrange(0, 2**31)
+                    with QSignalBlocker(self.seed):
+                        self.seed.setValue(value)
                 self.commit()
-                self.svc.edit_shot(self.shot.id, seed=int(self.seed.value()))
+                self.svc.edit_shot(self.shot.id, seed=value)
             elif hasattr(self.svc, "unlock_seed"):
                 self.commit()
                 self.svc.unlock_seed(self.shot.id)
+                with QSignalBlocker(self.seed):
+                    self.seed.setValue(RANDOM)
             self.commits += 1
             self.committed.emit(self.shot.id)
         except Exception as exc:
             show_error(self, exc)
 
     def new_seed(self) -> None:
+        """Draw a new seed and lock it (unlocked, every take already draws its own)."""
         value = random.SystemRandom().randrange(0, 2**31)
-        self.seed.setValue(value)  # a locked seed becomes a pending edit
+        self.seed.setValue(value)  # locks it, or becomes a pending edit of the locked seed
         if self.seed_lock.isChecked():
             self.commit()
 
@@ -488,10 +600,12 @@ class ShotInspectorWidget(QWidget):
     def engine_choice(self) -> EngineChoice:
         """The choice for a generate from here: the seed lock; each shot's own engine and
         model (or the defaults) come from the shot."""
-        seed = int(self.seed.value()) if self.seed_lock.isChecked() else None
+        value = int(self.seed.value())
+        seed = value if self.seed_lock.isChecked() and value >= 0 else None
         return EngineChoice(seed=seed)
 
     def set_defaults(self, engine: str, model: str = "") -> None:
         """Show what "default" means: the engine and model in Settings."""
         self.engine.setItemText(0, f"default ({engine or 'animatic'})")
+        self._tip_engine()
         self.model.setPlaceholderText(model or "default model")
