@@ -223,24 +223,37 @@ def cmd_shot(a: argparse.Namespace) -> int:
             s = svc.add_shot(a.seq, index=index, **fields)
             emit_json(s) if a.json else info(f"added shot {s.sequence_name}/{s.code}")
         elif a.shot_cmd == "list":
+            from previz.core.values import to_json
+            from previz.services.shot_facts import ShotFactsReader
+
             seq = svc.sequence(a.seq)
             shots = svc.shots(seq.id)
+            # the plan (duration_frames) and what the cut plays (cut_frames: the selected
+            # take, trims applied) differ after an extend or a trim
+            cuts = [f.cut_frames for f in ShotFactsReader(svc).facts(shots)]
             if a.json:
-                emit_json(shots)
+                emit_json(
+                    [dict(to_json(s), cut_frames=c) for s, c in zip(shots, cuts, strict=True)]
+                )
             else:
+
+                def secs(n: int) -> str:
+                    return f"{n / float(seq.fps):.1f}s"
+
                 table(
                     [
                         (
                             s.index + 1,
                             s.label + _removed(s),
-                            f"{s.duration_frames / float(seq.fps):.1f}s",
+                            secs(s.duration_frames),
+                            secs(c),
                             s.take_count,
                             s.status,
                             clip(s.prompt),
                         )
-                        for s in shots
+                        for s, c in zip(shots, cuts, strict=True)
                     ],
-                    ["#", "SHOT", "DUR", "TAKES", "STATUS", "PROMPT"],
+                    ["#", "SHOT", "PLAN", "CUT", "TAKES", "STATUS", "PROMPT"],
                 )
         elif a.shot_cmd == "edit":
             shot = svc.resolve_shot(a.shot)
