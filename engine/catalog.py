@@ -383,6 +383,12 @@ _LTX2_NOTES = (
     "picture and sound in one call (the take gets a WAV); dialogue is voiced from the prompt; "
     "Gemma 3 12B text encoder; camera-control LoRAs apply from the model folder's loras/"
 )
+# Honest extend for the Wan checkpoints that animate from one image (I2V, TI2V): they continue
+# from the take's last frame alone, where Wan VACE conditions on the take's whole lossless tail.
+_ONE_FRAME_EXTEND = (
+    "; extend pins one frame (the take's last), so motion may not carry across the join "
+    "(a Wan VACE model conditions on the take's whole lossless tail)"
+)
 _WAN22_NOTES = (
     "a high-noise and a low-noise expert (one on the GPU at a time with model offload; "
     "boundary {boundary})"
@@ -464,7 +470,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
         licence="Apache-2.0",
         default_steps=30,
         default_guidance=5.0,
-        notes="Wan's editing model: video + mask for extension, element reference images",
+        notes="Wan's editing model: video + mask; extend conditions on the take's whole lossless "
+        "tail (9 frames), so motion carries across the join; element reference images",
     ),
     CatalogEntry(
         id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
@@ -479,7 +486,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
         licence="Apache-2.0",
         default_steps=40,
         default_guidance=5.0,
-        notes="animates a first frame (and extends forward); needs a large GPU or group offload",
+        notes="animates a first frame (and extends forward); needs a large GPU or group offload"
+        + _ONE_FRAME_EXTEND,
     ),
     CatalogEntry(
         id="Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers",
@@ -509,7 +517,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         licence="Apache-2.0",
         default_steps=50,
         default_guidance=5.0,
-        notes="720p at 24 fps on a 24 GB card",
+        notes="720p at 24 fps on a 24 GB card" + _ONE_FRAME_EXTEND,
     ),
     CatalogEntry(
         id="Skywork/SkyReels-V2-DF-1.3B-540P-Diffusers",
@@ -616,7 +624,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         licence="Apache-2.0",
         default_steps=40,
         default_guidance=3.5,
-        notes=_WAN22_NOTES.format(boundary=0.9),
+        notes=_WAN22_NOTES.format(boundary=0.9) + _ONE_FRAME_EXTEND,
     ),
     CatalogEntry(
         id="Lightricks/LTX-Video-0.9.8-13B-distilled",

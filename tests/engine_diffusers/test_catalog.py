@@ -262,3 +262,17 @@ def test_fp8_counts_both_experts_of_wan22_a14b():
     assert memory["full"]["fp8"] == gb(math.ceil((want + WORK_BYTES) / HEADROOM))
     # the fp8 saving is both experts' worth (~27 GB), not one
     assert memory["full"]["bf16"] - memory["full"]["fp8"] >= gb(experts) - 1
+
+
+def test_wan_entries_say_how_many_frames_extend_pins():
+    """A Wan checkpoint that animates from one image continues from the take's last frame
+    only: its entry says so; Wan VACE says it conditions on the whole tail."""
+    wan_extend = [e for e in CATALOG if e.family == "wan" and "extend" in e.operations]
+    assert wan_extend
+    for e in wan_extend:
+        if "VACE" in e.id:
+            assert "whole lossless tail" in e.notes, e.id
+            assert "pins one frame" not in e.notes, e.id
+        else:
+            assert "extend pins one frame" in e.notes, e.id
+        assert e.describe()["notes"] == e.notes

@@ -266,3 +266,29 @@ def test_wan22_ti2v_animates_a_first_frame_and_extends_forward(
                 take, prompt="x", num_frames=4, direction="backward", model=str(wan_ti2v_model)
             )
         )
+
+
+def test_vace_extend_carries_the_apps_whole_tail_across_the_join(
+    engine, wan_vace_model, make_take, capture
+):
+    """With the tail the app keeps (HEAD_TAIL_FRAMES lossless PNGs), VACE extend pins every
+    one of them unmasked at the window's start: the frames the model continues from are the
+    take's own last frames (PSNR against the tail: lossless), not one still."""
+    from engine.media import HEAD_TAIL_FRAMES
+
+    take = make_take(21, n=12, width=W, height=H, fps=FPS, k=HEAD_TAIL_FRAMES)
+    calls = capture(WanVACEPipeline)
+    res = engine.generate(
+        Extend.for_source(take, prompt="x", num_frames=8, steps=2, model=str(wan_vace_model)),
+        CollectingSink(),
+    )
+    assert res.frames == 8
+    (call,) = calls
+    k = HEAD_TAIL_FRAMES
+    assert _mask_values(call)[:k] == [0] * k and set(_mask_values(call)[k:]) == {255}
+    video = [as_array(f).astype(np.float64) for f in call["video"]]
+    for got, want in zip(video[:k], pngs(take.tail), strict=True):
+        mse = np.mean((got - want.astype(np.float64)) ** 2)
+        assert mse == 0 or 10 * np.log10(255.0**2 / mse) > 50
+    (pinned,) = res.recipe["diffusers"]["conditioning_frames"]
+    assert pinned["frames"] == k and pinned["frame_index"] == 0
