@@ -281,7 +281,11 @@ class ExportDialog(QDialog):
         written = [
             result[k]["path"] for k in ("reel", "edl", "fcpxml", "otio", "pdf") if k in result
         ]
-        text = "Wrote " + ", ".join(Path(p).name for p in written)
+        # a word wider than the line cannot wrap: a long file name is elided in the middle
+        fm = self.status.fontMetrics()
+        room = max(80, self.status.contentsRect().width() - fm.horizontalAdvance("Wrote , "))
+        names = [fm.elidedText(Path(p).name, Qt.TextElideMode.ElideMiddle, room) for p in written]
+        text = "Wrote " + ", ".join(names)
         if line := credentials_line(result):
             text += f"\n{line[0].upper()}{line[1:]}"
         self.status.setText(text)

@@ -155,6 +155,7 @@ class TakesWidget(QWidget):
         lrow.addWidget(self.btn_reroll)
         lrow.addWidget(self.btn_rerender)
         lrow.addWidget(self.btn_full)
+        lrow.addStretch(0)  # a lone link or button sits at the left, not in the middle
         lay.addWidget(self.long_row)
         lay.addWidget(self.notes)
         lay.addLayout(row2)
@@ -223,7 +224,10 @@ class TakesWidget(QWidget):
                 # a long line is elided by the list: the whole text is in the tooltip
                 item.setToolTip(f"{text}\nPrompt: {t.prompt}" if t.prompt else text)
                 item.setIcon(self._icon(t))
-                item.setSizeHint(QSize(0, THUMB.height() + 14))
+                # tall enough for every line plus one wrapped (a note, a draft's link)
+                lines = text.count("\n") + 2
+                tall = self.list.fontMetrics().lineSpacing() * lines + 6
+                item.setSizeHint(QSize(0, max(THUMB.height() + 14, tall)))
                 if t.selected:
                     f = item.font()
                     f.setBold(True)

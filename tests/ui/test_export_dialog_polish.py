@@ -87,6 +87,9 @@ def test_a_long_wrote_line_wraps_and_never_widens_the_dialog(qtbot, project, win
     assert dlg.width() <= window.width()
     # the line wraps: all of it is on screen, none of it past the dialog's edge
     assert dlg.status.wordWrap() and dlg.status.geometry().right() <= dlg.rect().right()
+    fm = dlg.status.fontMetrics()
+    for word in dlg.status.text().split():  # a word too long to wrap is elided, not cut off
+        assert fm.horizontalAdvance(word) <= dlg.status.contentsRect().width(), word
     # the folder is elided on screen; its whole path is in the tooltip, every file in the other
     assert dlg.where.isVisible() and str(deep) in dlg.where.toolTip()
     assert dlg.where.fontMetrics().horizontalAdvance(dlg.where.text()) <= dlg.where.width()
