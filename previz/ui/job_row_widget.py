@@ -111,6 +111,10 @@ class JobRowWidget(QFrame):
         kind = KIND_NAMES.get(job.kind, job.kind.title())
         if job.payload.get("images") and job.kind == "generate":
             kind = "Image to video"
+        if job.payload.get("rerender_of"):
+            kind = "Full quality"  # a draft rendered again at full size and steps
+        elif job.payload.get("draft"):
+            kind = f"{kind} draft"
         self.title.setText(f"{kind} · {shot_label}" if shot_label else kind)
         prompt = str(job.payload.get("prompt") or "")
         self.title.set_extra_tooltip(f"Prompt: {prompt}" if prompt else "")

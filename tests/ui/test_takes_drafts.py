@@ -132,3 +132,21 @@ def test_every_take_row_has_its_whole_text_in_a_tooltip(qtbot, project) -> None:
     for line in item.text().splitlines():
         assert line in item.toolTip()
     assert shot.prompt in item.toolTip()
+
+
+def test_the_job_queue_names_drafts_and_full_quality_renders(qtbot) -> None:
+    from previz.core.values import JobInfo
+    from previz.ui.job_row_widget import JobRowWidget
+
+    draft = JobRowWidget(
+        JobInfo(1, "generate", "pending", 1, None, 0.0, "", {"draft": True}), "0010"
+    )
+    full = JobRowWidget(
+        JobInfo(2, "generate", "pending", 1, None, 0.0, "", {"rerender_of": 7}), "0010"
+    )
+    plain = JobRowWidget(JobInfo(3, "generate", "pending", 1, None, 0.0, "", {}), "0010")
+    for row in (draft, full, plain):
+        qtbot.addWidget(row)
+    assert draft.title.full_text() == "Generate draft · 0010"
+    assert full.title.full_text() == "Full quality · 0010"
+    assert plain.title.full_text() == "Generate · 0010"
