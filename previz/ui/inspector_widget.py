@@ -302,7 +302,13 @@ class ShotInspectorWidget(QWidget):
         self.set_shot(None)
 
     def set_elements(self, elements: list[ElementInfo]) -> None:
-        self.prompt.set_elements({e.name: e.kind for e in elements})
+        # re-highlighting the mentions is not an edit: it must not make the prompt pending
+        # (a pending prompt would ignore, then overwrite, a change made elsewhere)
+        loading, self._loading = self._loading, True
+        try:
+            self.prompt.set_elements({e.name: e.kind for e in elements})
+        finally:
+            self._loading = loading
         self._styles = [e.name for e in elements if e.kind == "style"]
         with QSignalBlocker(self.style_pick):
             self.style_pick.clear()

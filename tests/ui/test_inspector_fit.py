@@ -121,3 +121,19 @@ def test_planned_and_cut_duration_side_by_side(qtbot, tmp_path, open_window) -> 
     w.timeline.select([plain.id])
     w.refresh_now()
     assert ins.duration_info.text() == "0.50s · 00:00:00:12 @ 24"
+
+
+def test_a_new_element_does_not_make_the_shown_prompt_a_pending_edit(
+    qtbot, new_project, open_window
+) -> None:
+    w = open_window(new_project(["WIDE, dusk"]))
+    shot = w.svc.shots()[0]
+    w.timeline.select([shot.id])
+    # another process (the CLI) adds an element and rewrites the prompt: one refresh sees both
+    w.svc.add_element("Jun", "character", "a young woman")
+    w.svc.edit_shot(shot.id, prompt="CU, night, @Jun")
+    w.refresh_now()
+    assert not w.inspector.has_pending
+    assert w.inspector.prompt.toPlainText() == "CU, night, @Jun"
+    w.inspector.commit()
+    assert w.svc.shot(shot.id).prompt == "CU, night, @Jun"
