@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -74,6 +81,18 @@ def settle_garbage_collector() -> None:
     gc.freeze()
 
 
+def first_size() -> tuple[int, int]:
+    """The window's size before any layout is saved: 1600x1000, or the screen's free area on a
+    smaller screen (a 1280x800 laptop) so the window never opens past the screen's edge."""
+    w, h = 1600, 1000
+    screen = QGuiApplication.primaryScreen()
+    if screen is not None:
+        free = screen.availableGeometry()
+        if free.width() >= 1024:  # a real desktop (not a headless test screen)
+            w, h = min(w, free.width()), min(h, free.height())
+    return w, h
+
+
 def layout_settings() -> QSettings:
     return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
 
@@ -89,7 +108,7 @@ class QtMainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("previzMainWindow")
         self.setWindowTitle("Previz")
-        self.resize(1600, 1000)
+        self.resize(*first_size())
         self.svc: ProjectService | None = None
         self.gen: Generation | None = None
         self.runner: JobRunner | None = None
@@ -425,6 +444,46 @@ class QtMainWindow(QMainWindow):
         tb.addSeparator()
         tb.addAction(self.export_action)
         self.toolbar = tb
+        # in a window too narrow for every label, these show their icon only (the name and the
+        # shortcut stay in the tooltip) rather than falling into the toolbar's overflow menu
+        self._compactable = [
+            self.actions.reprompt_action,
+            self.actions.variations_action,
+            self.actions.extend_back_action,
+            self.actions.remix_action,
+            self.actions.loop_action,
+        ]
+        self.toolbar_compact = False
+
+    def _fit_toolbar(self) -> None:
+        """Labels on every toolbar button when the window has room for them, else the icons
+        only on the least used (with some slack so it does not flip back and forth)."""
+        tb = self.toolbar
+        need = tb.sizeHint().width()
+        if self.toolbar_compact:
+            fm = tb.fontMetrics()
+            need += sum(fm.horizontalAdvance(a.iconText()) + 6 for a in self._compactable)
+            self._set_toolbar_compact(need > self.width() - 40)
+        else:
+            self._set_toolbar_compact(need > self.width() - 16)
+
+    def _set_toolbar_compact(self, compact: bool) -> None:
+        if compact == self.toolbar_compact:
+            return
+        self.toolbar_compact = compact
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly
+            if compact
+            else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        for a in self._compactable:
+            btn = self.toolbar.widgetForAction(a)
+            if isinstance(btn, QToolButton):
+                btn.setToolButtonStyle(style)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbar()
 
     # --- project lifecycle ------------------------------------------------------------------------
 

@@ -297,13 +297,44 @@ def test_every_toolbar_action_has_an_icon_and_a_tooltip_with_its_shortcut(
     w.actions.add_shot_action.trigger()
     assert w.undo_action.text().startswith("Undo ")
     assert "Ctrl+Z" in w.toolbar.widgetForAction(w.undo_action).toolTip()
-    # and every toolbar button fits on the toolbar at the smallest supported window
-    w.resize(1280, 800)
+    # at 1920 wide every button but Undo / Redo has its name beside its icon
+    w.resize(1920, 1000)
     QApplication.processEvents()
+    labelled = {
+        action_label(a)
+        for a in actions
+        if w.toolbar.widgetForAction(a).toolButtonStyle()
+        == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    }
+    assert labelled == {action_label(a) for a in actions} - {"Undo", "Redo"} - {
+        action_label(w.undo_action),
+        action_label(w.redo_action),
+    }
+    # and every toolbar button stays on the toolbar (none in its overflow menu), also in a
+    # window too narrow for every label (here: a large font): the least used lose their label
+    for width in (1920, 1280):
+        w.resize(width, 800)
+        QApplication.processEvents()
+        toolbar_fits(w, actions, f"{width} wide")
+    assert not w.toolbar_compact
+    big = w.toolbar.font()
+    big.setPointSizeF(big.pointSizeF() * 1.6)
+    w.toolbar.setFont(big)
+    QApplication.processEvents()
+    w.resize(1300, 800)
+    QApplication.processEvents()
+    assert w.toolbar_compact
+    toolbar_fits(w, actions, "a large font")
+    for a in (w.actions.generate_action, w.actions.extend_fwd_action, w.export_action):
+        style = w.toolbar.widgetForAction(a).toolButtonStyle()
+        assert style != Qt.ToolButtonStyle.ToolButtonIconOnly, f"{action_label(a)!r} lost its label"
+
+
+def toolbar_fits(w, actions, where: str) -> None:
     for a in actions:
         btn = w.toolbar.widgetForAction(a)
-        assert btn.isVisible(), f"{action_label(a)!r} falls off the toolbar at 1280 wide"
-        assert btn.geometry().right() <= w.toolbar.width()
+        assert btn.isVisible(), f"{action_label(a)!r} falls off the toolbar in {where}"
+        assert btn.geometry().right() <= w.toolbar.width(), where
 
 
 def test_every_menu_dialog_fits_inside_the_window_at_1280x800(
@@ -338,3 +369,15 @@ def test_every_menu_dialog_fits_inside_the_window_at_1280x800(
             f"the {name} dialog is {dlg.width()} px wide in a {w.width()} px window"
         )
         dlg.close()
+
+
+def test_first_window_fits_a_laptop_screen(qtbot, monkeypatch) -> None:
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QScreen
+
+    from previz.ui.main_window import first_size
+
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _self: QRect(0, 0, 1280, 770))
+    assert first_size() == (1280, 770)
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda _self: QRect(0, 0, 2560, 1400))
+    assert first_size() == (1600, 1000)
