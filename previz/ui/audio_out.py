@@ -13,6 +13,7 @@ frames, through ``previz.services.playback``).
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,6 +39,9 @@ class AudioOut(Protocol):
     def set_muted(self, muted: bool) -> None: ...
 
     def close(self) -> None: ...
+
+    # optional: ``position() -> float | None``, the second being heard now, or None while the
+    # sound is not (yet) running; the player then keeps the picture on the sound's clock
 
 
 class NullAudioOut:
@@ -84,7 +88,10 @@ class QtAudioOut:
         self._player.setAudioOutput(self._output)
         self._player.mediaStatusChanged.connect(self._status)
         self._player.errorOccurred.connect(self._error)
+        self._player.positionChanged.connect(self._moved)
         self._loaded = False
+        self._from_ms: int | None = None  # where the last play_from started
+        self._anchor: tuple[float, float] | None = None  # (seconds heard, monotonic time)
         self._path: Path | None = None
         self._pending: tuple[float, bool] | None = None  # (seconds, playing) until loaded
 
@@ -99,6 +106,7 @@ class QtAudioOut:
         self._player.stop()
         self._loaded = False
         self._pending = None
+        self._from_ms, self._anchor = None, None
         self._path = None if wav_path is None else Path(wav_path)
         self._player.setSource(
             self._url() if wav_path is None else self._url.fromLocalFile(str(wav_path))
@@ -110,6 +118,7 @@ class QtAudioOut:
     def play_from(self, seconds: float) -> None:
         if self._path is None:
             return
+        self._from_ms, self._anchor = self._ms(seconds), None
         if not self._loaded:
             self._pending = (seconds, True)
             return
@@ -117,11 +126,13 @@ class QtAudioOut:
         self._player.play()
 
     def pause(self) -> None:
+        self._from_ms, self._anchor = None, None
         if self._pending is not None:
             self._pending = (self._pending[0], False)
         self._player.pause()
 
     def seek(self, seconds: float) -> None:
+        self._anchor = None
         if self._path is None:
             return
         if not self._loaded:
@@ -136,6 +147,22 @@ class QtAudioOut:
         self._player.stop()
         self._player.setSource(self._url())
         self._path = None
+
+    def position(self) -> float | None:
+        """The second heard now, once the sound runs after the last ``play_from`` (Qt reports
+        the position in steps of a buffer; it is carried on with the clock in between)."""
+        if self._anchor is None:
+            return None
+        heard, at = self._anchor
+        return heard + (time.monotonic() - at)
+
+    def _moved(self, ms: int) -> None:
+        if self._from_ms is None:
+            return
+        if self._anchor is None and ms == self._from_ms:
+            return  # not running yet
+        if self._player.playbackState() == self._qtm.QMediaPlayer.PlaybackState.PlayingState:
+            self._anchor = (ms / 1000, time.monotonic())
 
     def _status(self, status: Any) -> None:
         st = self._qtm.QMediaPlayer.MediaStatus

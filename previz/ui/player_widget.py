@@ -51,6 +51,8 @@ from previz.ui.scrub_bar_widget import ScrubBarWidget
 log = logging.getLogger(__name__)
 
 MAX_SPEED = 8.0
+SOUND_SLIP = 0.15  # seconds the picture may drift from the sound before it is put back on it
+SOUND_WAIT = 1.0  # seconds the picture waits on its first frame for the sound to start
 SOUND_MIXES_KEPT = 4  # sound mixes kept on disk (switching take/sequence does not rebuild)
 
 
@@ -96,6 +98,7 @@ class PlayerWidget(QWidget):
         self._sound_dir: tempfile.TemporaryDirectory[str] | None = None
         self._mixes: dict[tuple[Any, ...], Path] = {}  # sound key -> WAV built for it
         self._sound_key: tuple[Any, ...] | None = None  # what the output has loaded
+        self._sound_asked: float | None = None  # monotonic time of the last play_from
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.view = FrameView()
@@ -426,12 +429,31 @@ class PlayerWidget(QWidget):
         if self.playlist is None or not self.has_sound or self._audio is None:
             return
         at = self.playlist.seconds(self.frame)
+        self._sound_asked = None
         if self.speed == 1.0:
             if self._sound_ready(build=True):
                 self._audio.play_from(at)
+                self._sound_asked = time.monotonic()
         elif self._sound_ready(build=False):
             self._audio.pause()
             self._audio.seek(at)
+
+    def _heard(self) -> float | None:
+        """The second of the mix being heard, while the sound plays along at normal speed."""
+        if self.speed != 1.0 or self._sound_key is None or self._audio is None:
+            return None
+        position = getattr(self._audio, "position", None)
+        return position() if position is not None else None
+
+    def _sound_starting(self, now: float) -> bool:
+        """Sound was asked for less than `SOUND_WAIT` ago and its output will say when it runs."""
+        return (
+            self._sound_asked is not None
+            and now - self._sound_asked < SOUND_WAIT
+            and self.speed == 1.0
+            and self._sound_key is not None
+            and hasattr(self._audio, "position")
+        )
 
     def _mute_toggled(self) -> None:
         self.set_muted(self.btn_mute.isChecked())
@@ -582,6 +604,7 @@ class PlayerWidget(QWidget):
         self.btn_play.setIcon(icons.icon("play"))
         if was:
             self.view.update()
+            self._sound_asked = None
             if self._audio is not None and self._sound_key is not None:
                 self._audio.pause()
 
@@ -607,7 +630,15 @@ class PlayerWidget(QWidget):
             self._timer.stop()
             return
         lo, hi = self._range()
-        elapsed = time.monotonic() - self._t0
+        now = time.monotonic()
+        heard = self._heard()
+        if heard is None and self._sound_starting(now):
+            self._t0 = now  # the picture waits for the sound to start, then both run
+            return
+        if heard is not None and abs((now - self._t0) - (heard - self._f0 / self.fps)) > SOUND_SLIP:
+            # the sound started late or slipped: the picture follows the sound's clock
+            self._t0 = now - (heard - float(self._f0 / self.fps))
+        elapsed = now - self._t0
         advance = int(elapsed * float(self.fps) * self.speed)
         target = self._f0 + advance
         if target >= hi or target < lo:

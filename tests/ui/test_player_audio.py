@@ -36,7 +36,7 @@ class FakeAudio:
         self.loaded: Path | None = None
         self.loads: list[Path | None] = []
         self.playing = False
-        self.position: float | None = None
+        self.at: float | None = None  # where the sound was put
         self.muted = False
         self.calls: list[tuple[str, object]] = []
 
@@ -47,11 +47,11 @@ class FakeAudio:
         self.loaded = None if wav_path is None else Path(wav_path)
         self.loads.append(self.loaded)
         self.playing = False
-        self.position = None
+        self.at = None
 
     def play_from(self, seconds: float) -> None:
         self.calls.append(("play_from", seconds))
-        self.position, self.playing = seconds, True
+        self.at, self.playing = seconds, True
 
     def pause(self) -> None:
         self.calls.append(("pause", None))
@@ -59,13 +59,22 @@ class FakeAudio:
 
     def seek(self, seconds: float) -> None:
         self.calls.append(("seek", seconds))
-        self.position = seconds
+        self.at = seconds
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
 
     def close(self) -> None:
         self.loaded = None
+
+
+class ClockedFakeAudio(FakeAudio):
+    """An output that also says which second is being heard (None: not running yet)."""
+
+    heard: float | None = None
+
+    def position(self) -> float | None:
+        return self.heard if self.playing else None
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -132,11 +141,11 @@ def test_a_take_with_sound_plays_pauses_seeks_steps_and_loops_in_step(qtbot, fil
     p.pause()
     assert not fake.playing
     p.scrub_to(5)
-    assert not fake.playing and abs(fake.position - 5 * FRAME) < FRAME
+    assert not fake.playing and abs(fake.at - 5 * FRAME) < FRAME
     p.step(1)
-    assert not fake.playing and abs(fake.position - 6 * FRAME) < FRAME
+    assert not fake.playing and abs(fake.at - 6 * FRAME) < FRAME
     p.step(-3)
-    assert abs(fake.position - 3 * FRAME) < FRAME
+    assert abs(fake.at - 3 * FRAME) < FRAME
 
     # looping: when the picture goes round, the sound restarts where the picture is
     p.play()
@@ -165,6 +174,36 @@ def test_a_take_with_sound_plays_pauses_seeks_steps_and_loops_in_step(qtbot, fil
     p.pause()
     p.play()
     assert len(fake.loads) == loads
+    p.shutdown()
+
+
+def test_the_picture_follows_the_sound_when_the_sound_starts_late(qtbot, film) -> None:
+    svc, ta, _ = film
+    fake = ClockedFakeAudio()
+    p = make_player(qtbot, svc, fake)
+    p.show_take(ta.id)
+    p.play()
+    # the sound card has not started yet: the picture waits on the first frame for it
+    p._t0 = time.monotonic() - 0.5
+    p._tick()
+    assert p.frame == 0 and p.playing
+    # the clock says 1 s went by, but the sound card has only played 0.5 s: it started late
+    p._t0 = time.monotonic() - 1.0
+    fake.heard = 0.5
+    p._tick()
+    assert abs(p.frame - 0.5 * FPS) <= 1  # the picture shows what is heard, not 1 s in
+    # a small difference (a buffer's step) leaves the picture on its own clock
+    p._t0 = time.monotonic() - 1.0
+    fake.heard = 0.95
+    p._tick()
+    assert abs(p.frame - 1.0 * FPS) <= 1
+    # a sound that never starts does not hold the picture for more than a moment
+    fake.heard = None
+    p.seek(0)
+    p._sound_asked -= 5.0
+    p._t0 = time.monotonic() - 0.25
+    p._tick()
+    assert abs(p.frame - 0.25 * FPS) <= 1
     p.shutdown()
 
 
