@@ -65,10 +65,16 @@ class JobQueue:
         self.engine = svc.engine
         self.folder: Path = svc.folder
         self.runner_id = f"{os.getpid()}"
+        # where new jobs run (``local`` or a farm address) and their farm priority (higher
+        # first); the CLI sets these from --farm / --priority before queueing
+        self.runs_on = "local"
+        self.priority = 0
 
     # --- queue --------------------------------------------------------------------------------
 
     def enqueue(self, kind: str, payload: dict[str, Any], shot_id: int | None = None) -> JobInfo:
+        if self.priority:
+            payload = dict(payload, priority=int(self.priority))
         with db.write(self.engine) as conn:
             pos = conn.execute(select(func.coalesce(func.max(J.c.position), 0))).scalar() + 1
             jid = conn.execute(
@@ -79,6 +85,7 @@ class JobQueue:
                     shot_id=shot_id,
                     payload=json.dumps(payload),
                     created_at=db.utcnow(),
+                    runs_on=self.runs_on,
                 )
             ).inserted_primary_key[0]
         return self.get(int(jid))
@@ -207,7 +214,32 @@ class JobQueue:
                 f"job {job_id} is {job.status}; only a failed, cancelled or "
                 "interrupted job can be retried"
             )
-        return self.enqueue(job.kind, job.payload, job.shot_id)
+        with self._placed(job.runs_on, int(job.payload.get("priority", 0))):
+            return self.enqueue(job.kind, job.payload, job.shot_id)
+
+    def _placed(self, runs_on: str, priority: int) -> Any:
+        import contextlib
+
+        @contextlib.contextmanager
+        def placed() -> Any:
+            old = self.runs_on, self.priority
+            self.runs_on, self.priority = runs_on, priority
+            try:
+                yield
+            finally:
+                self.runs_on, self.priority = old
+
+        return placed()
+
+    def farm_running(self) -> list[JobInfo]:
+        """Running jobs that run on a render farm (they outlive the process that sent them)."""
+        with db.read(self.engine) as conn:
+            rows = conn.execute(
+                select(J)
+                .where(J.c.status == "running", J.c.runs_on.is_not(None), J.c.runs_on != "local")
+                .order_by(J.c.id)
+            ).mappings()
+            return [_info(r) for r in rows]
 
     def move(self, job_id: int, new_index: int) -> None:
         """Reorder the pending queue."""
@@ -250,11 +282,16 @@ class JobQueue:
 
     def recover(self) -> list[int]:
         """Mark ``running`` jobs of dead runners ``interrupted`` (``canceled`` when a cancel
-        was asked for). Needs the runner lock."""
+        was asked for). Needs the runner lock. A job running on a render farm belongs to the
+        cluster, not to the process that sent it: it stays ``running`` for the runner to follow
+        (unless a cancel was asked for)."""
         if not self.svc.store.lock.held:
             raise RuntimeError("only the runner-lock holder may recover jobs")
         with db.write(self.engine) as conn:
-            rows = conn.execute(select(J.c.id, J.c.message).where(J.c.status == "running")).all()
+            rows = conn.execute(
+                select(J.c.id, J.c.message, J.c.runs_on).where(J.c.status == "running")
+            ).all()
+            rows = [r for r in rows if (r[2] or "local") == "local" or r[1] == CANCEL_REQUESTED]
             ids = [r[0] for r in rows]
             asked = [r[0] for r in rows if r[1] == CANCEL_REQUESTED]
             if ids:

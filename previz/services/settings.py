@@ -57,6 +57,9 @@ class AppSettings:
     # per-install chain (see the module docstring and previz.export.credentials).
     content_credentials_cert: str = ""
     content_credentials_key: str = ""
+    # The render farm new jobs go to when neither the command (--farm) nor the project names
+    # one: a Ray cluster address (host:port, auto, ray://host:10001); "" runs them here.
+    farm_address: str = ""
 
     @property
     def path(self) -> Path:
