@@ -31,9 +31,14 @@ def elided_without_tooltip(root: QWidget) -> list[str]:
     a tooltip: one line each, naming the widget."""
     bad: list[str] = []
     for lab in root.findChildren(QLabel):
-        if not lab.isVisibleTo(root) or not lab.text() or lab.wordWrap():
+        if not lab.isVisibleTo(root) or not lab.text():
             continue
         shown = lab.text()
+        if lab.wordWrap():  # wraps at spaces: only a word elided to fit must be in the tooltip
+            for word in shown.split():
+                if "…" in word and word.split("…")[0] not in lab.toolTip():
+                    bad.append(f"label word {word!r}: tooltip {lab.toolTip()!r}")
+            continue
         if isinstance(lab, ElidedLabel):
             full, cut = lab.full_text(), lab.is_elided()
         else:

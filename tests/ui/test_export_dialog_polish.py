@@ -15,6 +15,7 @@ from previz.services.generation import EngineChoice, Generation
 from previz.services.project import ProjectService
 from previz.services.runner import JobRunner
 from previz.ui.export_dialog import ExportDialog
+from tests.ui.test_elided_tooltips import elided_without_tooltip
 from tests.ui.uihelpers import JOB_TIMEOUT_MS
 
 pytestmark = pytest.mark.timeout(180)
@@ -94,6 +95,7 @@ def test_a_long_wrote_line_wraps_and_never_widens_the_dialog(qtbot, project, win
     assert dlg.where.isVisible() and str(deep) in dlg.where.toolTip()
     assert dlg.where.fontMetrics().horizontalAdvance(dlg.where.text()) <= dlg.where.width()
     assert result["reel"]["path"] in dlg.status.toolTip()
+    assert elided_without_tooltip(dlg) == []
 
 
 def test_after_export_cancel_says_close_and_open_folder_opens_it(
