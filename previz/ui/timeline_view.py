@@ -281,7 +281,7 @@ class TimelineView(QAbstractScrollArea):
             short = f"T{s.selected_take_number}" if s.selected_take_number else str(s.take_count)
             takes = t.takes if self._pill_w(t.takes) + 17 <= room else short
             room -= self._pill_w(takes)
-        status = t.status if s.status != "empty" or index in self._progress else ""
+        status = t.status
         if status and self._pill_w(status) + 16 > room:
             status = ""  # a dot says it; the tooltip has the word
         return CardShown(
