@@ -947,7 +947,9 @@ class QtMainWindow(QMainWindow):
         if target == order:
             return
         try:
-            if hasattr(self.svc, "move_shots"):
+            if len(moving) == 1:  # its undo then names the shot: "Undo Move shot 0030"
+                self.svc.move_shot(moving[0], at)
+            elif hasattr(self.svc, "move_shots"):
                 self.svc.move_shots(moving, at)
             else:
                 current = list(order)

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDialog, QMenu
 
@@ -124,7 +124,7 @@ def test_move_earlier_and_later_from_menu_keys_and_context_menu_are_undoable(
     assert card_labels(w) == ["0010", "0030", "0020"]
     assert [s.code for s in w.svc.shots()] == ["0010", "0030", "0020"]
     assert w.timeline.selected_ids() == [ids[2]]
-    assert w.undo_action.text().startswith("Undo Move")
+    assert w.undo_action.text() == "Undo Move shot 0030"
     qtbot.keyClick(w.timeline, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert card_labels(w) == ["0010", "0020", "0030"]
 
@@ -360,6 +360,26 @@ def test_every_menu_dialog_fits_inside_the_window_at_1280x800(
         "getting started": w.getting_started_dialog(),
         "compare": w.compare_takes(takes[0].id, takes[1].id),
     }
+    # the questions the Shot menu asks (modal: measured, then cancelled)
+    widths: dict[str, int] = {}
+
+    def measure(name: str) -> None:
+        dlg = QApplication.activeModalWidget()
+        assert dlg is not None, f"{name}: no dialog opened"
+        widths[name] = dlg.width()
+        dlg.reject()
+
+    for name, ask in (
+        ("extend", lambda: w.actions.extend_dialog("forward")),
+        ("variations", w.actions.variations_dialog),
+        ("remix", w.actions.remix_dialog),
+    ):
+        QTimer.singleShot(0, lambda name=name: measure(name))
+        ask()
+    assert set(widths) == {"extend", "variations", "remix"}
+    for name, width in widths.items():
+        assert width <= w.width(), f"the {name} dialog is {width} px wide"
+
     for name, dlg in dialogs.items():
         assert dlg is not None, name
         dlg.show()
