@@ -38,6 +38,8 @@ def default_export_folder(svc: ProjectService) -> Path:
 def prepare_export_folder(svc: ProjectService, folder: Path) -> Path:
     """Create ``folder`` if needed (the project's ``exports/`` never through a link)."""
     folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"{folder} is a file, not a folder; choose a folder to export to")
     try:
         if folder.resolve() == default_export_folder(svc).resolve():
             return safe_subdir(Path(svc.folder), EXPORTS)
@@ -46,8 +48,6 @@ def prepare_export_folder(svc: ProjectService, folder: Path) -> Path:
         raise InvalidInput(
             f"cannot create the export folder {folder}: {exc.strerror or exc}; choose another"
         ) from None
-    if not folder.is_dir():
-        raise InvalidInput(f"{folder} is a file, not a folder; choose a folder to export to")
     return folder
 
 

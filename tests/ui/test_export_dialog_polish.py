@@ -113,3 +113,14 @@ def test_after_export_cancel_says_close_and_open_folder_opens_it(
     assert opened == [str(tmp_path / "out")]
     dlg.cancel_button.click()  # Close closes the dialog
     assert not dlg.isVisible()
+
+
+def test_a_file_given_as_the_folder_is_a_one_line_message(qtbot, project, window, tmp_path):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("not a folder")
+    dlg = _dialog(qtbot, project, window)
+    dlg.folder.setText(str(afile))
+    dlg.export_button.click()
+    assert not dlg.running
+    assert dlg.status.text() == (f"{afile} is a file, not a folder; choose a folder to export to")
+    assert dlg.cancel_button.text() == "Cancel" and not dlg.open_button.isVisible()
