@@ -182,16 +182,25 @@ class QtAudioOut:
 def open_output() -> AudioOut:
     """The QtMultimedia output when it loads and the machine has an audio output; otherwise a
     :class:`NullAudioOut` saying why, in one line."""
+    import importlib
+    import importlib.util
+
     try:
-        from PySide6 import QtMultimedia as qtm
-    except ModuleNotFoundError:
+        found = importlib.util.find_spec("PySide6.QtMultimedia") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:  # PySide6-Essentials only
         return NullAudioOut(NO_EXTRA)
+    try:
+        qtm = importlib.import_module("PySide6.QtMultimedia")
     except ImportError as exc:  # installed, but a system library (libpulse) is missing
         missing = str(exc).split(":")[0].strip() or "a system library"
         return NullAudioOut(
             f"No sound: Qt's audio cannot load ({missing} is missing); install PulseAudio's "
-            "client library"
+            "client library (libpulse0)"
         )
+    except Exception as exc:  # a broken multimedia install must not stop the player
+        return NullAudioOut(f"No sound: Qt's audio cannot load ({exc})")
     try:
         if not qtm.QMediaDevices.audioOutputs():
             return NullAudioOut(NO_DEVICE)

@@ -11,6 +11,7 @@ import sys
 import time
 import wave
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -269,11 +270,37 @@ def test_a_silent_project_does_not_open_an_output(qtbot, film, monkeypatch) -> N
 
 
 def test_open_output_says_why_there_is_no_sound(monkeypatch) -> None:
+    import importlib
+    import importlib.util
+
     import PySide6
 
     # QtMultimedia not installed (PySide6-Essentials only)
-    monkeypatch.delattr(PySide6, "QtMultimedia", raising=False)
-    monkeypatch.setitem(sys.modules, "PySide6.QtMultimedia", None)
-    out = audio_out.open_output()
-    assert out.available() == (False, NO_EXTRA)
-    assert "previz-studio[audio]" in NO_EXTRA and NO_DEVICE.startswith("No sound")
+    with monkeypatch.context() as m:
+        m.delattr(PySide6, "QtMultimedia", raising=False)
+        m.setitem(sys.modules, "PySide6.QtMultimedia", None)
+        out = audio_out.open_output()
+        assert out.available() == (False, NO_EXTRA)
+        assert "previz-studio[audio]" in NO_EXTRA
+    # installed (as far as Python can tell)...
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+
+    # ...but the system's PulseAudio library is not there
+    def no_pulse(name: str):  # type: ignore[no-untyped-def]
+        raise ImportError("libpulse.so.0: cannot open shared object file: No such file")
+
+    monkeypatch.setattr(importlib, "import_module", no_pulse)
+    ok, reason = audio_out.open_output().available()
+    assert not ok and reason.startswith("No sound") and "libpulse.so.0" in reason
+    assert "\n" not in reason
+
+    # ...and it loads, but the machine has no audio output
+    class Devices:
+        @staticmethod
+        def audioOutputs() -> list[object]:  # noqa: N802 (Qt's name)
+            return []
+
+    monkeypatch.setattr(
+        importlib, "import_module", lambda name: SimpleNamespace(QMediaDevices=Devices)
+    )
+    assert audio_out.open_output().available() == (False, NO_DEVICE)
