@@ -653,9 +653,14 @@ class QtMainWindow(QMainWindow):
         QtAboutDialog(self).exec()
 
     def shortcuts_dialog(self) -> ShortcutsDialog:
-        dlg = ShortcutsDialog(self)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.show()
+        """Help > Keyboard Shortcuts (one window: asked again, it comes to the front)."""
+        dlg = next((d for d in self.findChildren(ShortcutsDialog) if d.isVisible()), None)
+        if dlg is None:
+            dlg = ShortcutsDialog(self)
+            dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dlg.show()
+        dlg.raise_()
+        dlg.activateWindow()
         return dlg
 
     def getting_started_dialog(self) -> GettingStartedDialog:

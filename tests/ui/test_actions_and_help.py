@@ -179,6 +179,12 @@ def test_player_follows_selection_add_shot_extend_and_bridge(
     qtbot.waitUntil(lambda: w.player.take_id == second, timeout=JOB_TIMEOUT_MS)
     assert "T2" in w.player.shot_code_text()
 
+    # a click on the older take in the takes list shows that take
+    w.takes.set_current_take(first)
+    assert w.player.take_id == first
+    w.takes.set_current_take(second)
+    assert w.player.take_id == second
+
     # selecting another card in take mode shows that shot's take
     w.timeline.select([b], b)
     assert w.player.take_id == w.svc.shot(b).selected_take_id
@@ -221,6 +227,7 @@ def test_keyboard_shortcuts_dialog_lists_every_shortcut_and_searches(
     assert w.getting_started_action in help_menu.actions()
     dlg = w.shortcuts_dialog()
     qtbot.waitExposed(dlg)
+    assert w.shortcuts_dialog() is dlg  # asked again: the same window comes to the front
     listed = {(name, keys) for name, keys, _menu in dlg.rows}
     missing = [
         (action_label(a), action_keys(a))
@@ -288,6 +295,11 @@ def test_every_toolbar_action_has_an_icon_and_a_tooltip_with_its_shortcut(
     assert len(actions) >= 10
     for a in actions:
         assert not a.icon().isNull(), f"toolbar action {action_label(a)!r} has no icon"
+        img = a.icon().pixmap(16, 16).toImage()
+        inked = sum(
+            img.pixelColor(x, y).alpha() > 128 for x in range(img.width()) for y in range(16)
+        )
+        assert inked >= 12, f"the icon of {action_label(a)!r} is blank"
         tip = w.toolbar.widgetForAction(a).toolTip()
         assert tip, f"toolbar action {action_label(a)!r} has no tooltip"
         keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
