@@ -381,7 +381,8 @@ _LTX2_OPS = ("text_to_video", "image_to_video", "extend", "bridge")
 _LTX2_LICENCE = "LTX-2 Community License (see the model card)"
 _LTX2_NOTES = (
     "picture and sound in one call (the take gets a WAV); dialogue is voiced from the prompt; "
-    "Gemma 3 12B text encoder; camera-control LoRAs apply from the model folder's loras/"
+    "Gemma 3 12B text encoder; camera-control LoRAs apply from the model folder's loras/; "
+    "with its latent_upsampler/ a take is made in two stages (half size, x2, a 3-step refine)"
 )
 # Honest extend for the Wan checkpoints that animate from one image (I2V, TI2V): they continue
 # from the take's last frame alone, where Wan VACE conditions on the take's whole lossless tail.

@@ -194,3 +194,24 @@ def build_ltx2(path: Path) -> Path:
     path = Path(path)
     pipe.save_pretrained(str(path), safe_serialization=True)
     return path
+
+
+def add_latent_upsampler(path: Path) -> Path:
+    """Put a tiny random LTX-2 spatial latent upsampler (x2, the tiny VAE's 4 latent channels)
+    in the model folder's ``latent_upsampler/``, as Lightricks/LTX-2 ships it."""
+    import torch
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+    torch.manual_seed(0)
+    model = LTX2LatentUpsamplerModel(
+        in_channels=4,
+        mid_channels=32,  # its GroupNorms have 32 groups
+        num_blocks_per_stage=1,
+        dims=3,
+        spatial_upsample=True,
+        temporal_upsample=False,
+        rational_spatial_scale=2.0,
+    )
+    target = Path(path) / "latent_upsampler"
+    model.save_pretrained(str(target), safe_serialization=True)
+    return target

@@ -26,12 +26,20 @@ means a ``.safetensors`` named after the move (``dolly-in``, ``jib_up``…) in `
 ``camera_loras/`` inside the model folder, or a path in ``request.options["camera_loras"]``
 (``{"dolly_in": "/path/lora.safetensors"}``). Loading a LoRA needs the ``peft`` package.
 
-The two-stage path (latent upsampler) is not wired in: a take is made at the requested size in
-one stage.
+The two-stage path (LTX-2's published recipe, diffusers' LTX-2 docs "Two-stages Generation"):
+when the model folder has a ``latent_upsampler/`` (config + safetensors, as in Lightricks/LTX-2),
+the first pass runs at half the size, `LTX2LatentUpsamplePipeline` doubles its video latents,
+and a short refine pass at full size denoises them again from sigma 0.909 over diffusers'
+``STAGE_2_DISTILLED_SIGMA_VALUES`` (3 steps, no guidance, a scheduler without dynamic shifting),
+with the first pass's audio latents refined beside them so the sound stays in step. A distilled
+checkpoint refines as it is; a dev checkpoint needs Lightricks' distilled LoRA for that pass
+(a ``.safetensors`` with "distilled" in its name in ``loras/``, and the ``peft`` package), and
+without it is made in one stage at full size, with a note.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import re
@@ -53,6 +61,7 @@ from engine.backends.diffusers.common import (
     LoadedModel,
     RunContext,
     Window,
+    derived_pipeline,
     pretrained_kwargs,
 )
 from engine.backends.diffusers.ltx import LTXVaeFacts
@@ -62,6 +71,9 @@ __all__ = ["CAMERA_LORAS", "LTX2Adapter", "camera_lora_for", "dialogue_prompt"]
 log = logging.getLogger(__name__)
 
 PIPELINE = "LTX2ConditionPipeline"
+UPSAMPLER_SUBFOLDER = "latent_upsampler"
+UPSAMPLE_PIPELINE = "LTX2LatentUpsamplePipeline"
+REFINE_LORA = "stage_2_distilled"  # the adapter name diffusers' LTX-2 docs give it
 PROMPT_TOKENS = 1024  # the pipeline's default max_sequence_length
 # Lightricks' camera-control LoRAs for LTX-2, by the move they make.
 CAMERA_LORAS = (
@@ -283,10 +295,16 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
             req.prompt, self.folder.path, req.options.get("camera_loras") or None
         )
         applied = self._apply_lora(ctx, move, lora)
+        two_stage = self._two_stage_plan(ctx)
         try:
-            video_latents, audio_latents = self._denoise(ctx, conditions, window.length, prompt)
+            if two_stage is None:
+                video_latents, audio_latents = self._denoise(ctx, conditions, window.length, prompt)
+            else:
+                video_latents, audio_latents, stages = self._two_stage(
+                    ctx, conditions, window.length, prompt, two_stage, move if applied else None
+                )
         finally:
-            if applied:
+            if applied or (two_stage is not None and two_stage.get("lora")):
                 ctx.loaded.pipe.unload_lora_weights()
         video = self._decode(ctx, video_latents)
         audio, rate = self._decode_audio(ctx, audio_latents)
@@ -307,6 +325,8 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
                 "made_seconds": round(made_s, 4),
             },
         }
+        if two_stage is not None:
+            extras["two_stage"] = stages
         if move is not None:
             extras["camera_lora"] = {
                 "move": move,
@@ -336,23 +356,40 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         ctx.notes.append(f"camera-control LoRA {lora.name} applied ({move.replace('_', ' ')})")
         return True
 
+    def _steps_guidance(self, ctx: RunContext) -> tuple[int, float]:
+        req = ctx.request
+        steps, default_guidance = self.defaults()
+        guidance = float(req.guidance if req.guidance is not None else default_guidance)
+        return int(req.steps or steps), guidance
+
     def _denoise(
-        self, ctx: RunContext, conditions: list[Any], length: int, prompt: str
+        self,
+        ctx: RunContext,
+        conditions: list[Any],
+        length: int,
+        prompt: str,
+        *,
+        size: tuple[int, int] | None = None,
+        refine: dict[str, Any] | None = None,
     ) -> tuple[Any, Any]:
+        """One `LTX2ConditionPipeline` call to latents at `size` (w, h; the request's if None).
+        `refine`: the two-stage path's second pass (``latents``, ``audio_latents``, ``sigmas``):
+        no guidance, its own sigmas, from the upsampled latents."""
         req = ctx.request
         pipe = ctx.loaded.pipe
-        steps, default_guidance = self.defaults()
-        steps = int(req.steps or steps)
-        guidance = float(req.guidance if req.guidance is not None else default_guidance)
+        steps, guidance = self._steps_guidance(ctx)
+        if refine is not None:
+            steps, guidance = len(refine["sigmas"]), 1.0
+        width, height = size or (req.width, req.height)
         t, s = self.temporal, self.spatial
-        ctx.preview_geometry = ((length - 1) // t + 1, req.height // s, req.width // s)
+        ctx.preview_geometry = ((length - 1) // t + 1, height // s, width // s)
         cfg = guidance > 1.0
         kwargs: dict[str, Any] = dict(
             conditions=conditions or None,
             prompt=prompt,
             negative_prompt=req.negative_prompt or None,
-            height=req.height,
-            width=req.width,
+            height=height,
+            width=width,
             num_frames=length,
             frame_rate=float(req.fps),
             num_inference_steps=steps,
@@ -360,11 +397,20 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
             audio_guidance_scale=guidance if cfg else 1.0,
             generator=ctx.generator(),
             output_type="latent",
-            callback_on_step_end=ctx.step_callback(steps),
+            callback_on_step_end=ctx.step_callback(
+                steps, "refine" if refine is not None else "denoise"
+            ),
             callback_on_step_end_tensor_inputs=["latents"],
             max_sequence_length=int(req.options.get("max_sequence_length") or PROMPT_TOKENS),
         )
-        if self.distilled and steps == 8:
+        if refine is not None:
+            kwargs.update(
+                latents=refine["latents"],
+                audio_latents=refine["audio_latents"],
+                sigmas=list(refine["sigmas"]),
+                noise_scale=float(refine["sigmas"][0]),
+            )
+        elif self.distilled and steps == 8:
             from diffusers.pipelines.ltx2.utils import DISTILLED_SIGMA_VALUES
 
             kwargs["sigmas"] = list(DISTILLED_SIGMA_VALUES)  # the distilled checkpoint's schedule
@@ -383,6 +429,145 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         ctx.cancel.raise_if_cancelled()
         out = pipe(**kwargs)
         return out.frames, out.audio
+
+    # -- the two-stage path ----------------------------------------------------------------------
+    def upsampler_folder(self) -> Path | None:
+        """The model folder's ``latent_upsampler/`` (config.json + safetensors), or None."""
+        c = Path(self.folder.path) / UPSAMPLER_SUBFOLDER
+        if (c / "config.json").is_file() and any(c.glob("*.safetensors")):
+            return c
+        return None
+
+    def refine_lora(self) -> Path | None:
+        """Lightricks' distilled LoRA for a dev checkpoint's refine pass, if installed: a
+        ``.safetensors`` with "distilled" in its name in the folder's ``loras/``."""
+        for sub in _LORA_DIRS:
+            d = Path(self.folder.path) / sub
+            if d.is_dir():
+                for f in sorted(d.glob("*.safetensors")):
+                    if "distill" in f.stem.lower():
+                        return f
+        return None
+
+    @staticmethod
+    def two_stage_sizes(
+        width: int, height: int, multiple: int
+    ) -> tuple[tuple[int, int], tuple[int, int]]:
+        """((first pass w, h), (refine pass w, h)): half the size, down to the pipeline's
+        multiple, then doubled by the latent upsampler."""
+        dw = max(multiple, width // 2 // multiple * multiple)
+        dh = max(multiple, height // 2 // multiple * multiple)
+        return (dw, dh), (2 * dw, 2 * dh)
+
+    def _two_stage_plan(self, ctx: RunContext) -> dict[str, Any] | None:
+        """What the two-stage path needs here (upsampler, LoRA for a dev checkpoint), or None
+        for one stage (with a note saying why, when an upsampler is installed)."""
+        folder = self.upsampler_folder()
+        if folder is None:
+            return None
+        if self.distilled:
+            return {"upsampler": folder, "lora": None}
+        lora = self.refine_lora()
+        why = None
+        if lora is None:
+            why = (
+                "no distilled LoRA for its refine pass is installed (put Lightricks' "
+                "ltx-2-19b-distilled-lora-384.safetensors in the model folder's loras/)"
+            )
+        elif importlib.util.find_spec("peft") is None:
+            why = f"its refine LoRA {lora.name} needs the peft package (pip install peft)"
+        if why is not None:
+            ctx.notes.append(f"{self.name}: made in one stage at full size: {why}")
+            return None
+        return {"upsampler": folder, "lora": lora}
+
+    def _upsample_pipeline(self, loaded: LoadedModel, folder: Path) -> Any:
+        """diffusers' LTX2LatentUpsamplePipeline over the loaded VAE and the upsampler."""
+        from diffusers import LTX2LatentUpsamplePipeline
+        from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+
+        def build(base: dict[str, Any]) -> Any:
+            model = LTX2LatentUpsamplerModel.from_pretrained(
+                str(folder), **pretrained_kwargs(loaded.dtype)
+            )
+            model.to(loaded.pipe._execution_device)  # small: kept on the device
+            return LTX2LatentUpsamplePipeline(vae=base["vae"], latent_upsampler=model)
+
+        return derived_pipeline(loaded, "upsample", build)
+
+    def _two_stage(
+        self,
+        ctx: RunContext,
+        conditions: list[Any],
+        length: int,
+        prompt: str,
+        plan: dict[str, Any],
+        camera_move: str | None,
+    ) -> tuple[Any, Any, dict[str, Any]]:
+        """First pass at half size, latents x2 through the upsampler, refine pass at full size
+        (the audio latents of the first pass refined beside the video's)."""
+        import torch
+        from diffusers import FlowMatchEulerDiscreteScheduler
+        from diffusers.pipelines.ltx2.utils import STAGE_2_DISTILLED_SIGMA_VALUES
+
+        req = ctx.request
+        pipe = ctx.loaded.pipe
+        first, refine = self.two_stage_sizes(req.width, req.height, self.size_multiple)
+        steps, guidance = self._steps_guidance(ctx)
+        small, audio = self._denoise(ctx, conditions, length, prompt, size=first)
+        ctx.cancel.raise_if_cancelled()
+        ctx.stage("upsample")
+        upsample = self._upsample_pipeline(ctx.loaded, plan["upsampler"])
+        with torch.no_grad():
+            up = upsample(
+                latents=small,
+                latents_normalized=False,  # the first pass hands back denormalised latents
+                height=first[1],
+                width=first[0],
+                num_frames=length,
+                output_type="latent",
+                return_dict=False,
+            )[0]
+        lora = plan.get("lora")
+        if lora is not None:  # a dev checkpoint refines with the distilled LoRA
+            pipe.load_lora_weights(str(lora), adapter_name=REFINE_LORA)
+            names = [camera_move, REFINE_LORA] if camera_move else [REFINE_LORA]
+            pipe.set_adapters(names, [1.0] * len(names))
+        sigmas = list(STAGE_2_DISTILLED_SIGMA_VALUES)
+        # the refine pass's sigmas are used as given: a scheduler without dynamic shifting
+        saved = pipe.scheduler, getattr(pipe, "audio_scheduler", None)
+        plain = dict(use_dynamic_shifting=False, shift_terminal=None)
+        pipe.scheduler = FlowMatchEulerDiscreteScheduler.from_config(saved[0].config, **plain)
+        if saved[1] is not None:
+            pipe.audio_scheduler = FlowMatchEulerDiscreteScheduler.from_config(
+                saved[1].config, **plain
+            )
+        try:
+            video, audio = self._denoise(
+                ctx,
+                conditions,
+                length,
+                prompt,
+                size=refine,
+                refine={"latents": up, "audio_latents": audio, "sigmas": sigmas},
+            )
+        finally:
+            pipe.scheduler = saved[0]
+            if saved[1] is not None:
+                pipe.audio_scheduler = saved[1]
+        stages = {
+            "stages": ["first pass", "latent upsample x2", "refine pass"],
+            "first_pass": f"{first[0]}x{first[1]}",
+            "first_pass_steps": steps,
+            "first_pass_guidance": guidance,
+            "upsampler": str(plan["upsampler"]),
+            "refine_pass": f"{refine[0]}x{refine[1]}",
+            "refine_sigmas": sigmas,
+            "refine_lora": str(lora) if lora is not None else None,
+            "output": f"{req.width}x{req.height}"
+            + ("" if refine == (req.width, req.height) else " (resized from the refine pass)"),
+        }
+        return video, audio, stages
 
     def _decode(self, ctx: RunContext, latents: Any) -> Any:
         """Decode denormalised video latents (timestep-conditioned VAEs get decode noise 0)."""
