@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -53,7 +54,8 @@ log = logging.getLogger(__name__)
 MAX_SPEED = 8.0
 SOUND_SLIP = 0.15  # seconds the picture may drift from the sound before it is put back on it
 SOUND_WAIT = 1.0  # seconds the picture waits on its first frame for the sound to start
-SOUND_MIXES_KEPT = 4  # sound mixes kept on disk (switching take/sequence does not rebuild)
+SOUND_MIXES_KEPT = 4
+PREBUILD_DELAY_MS = 300  # the mix is built in the background once the cut rests this long  # sound mixes kept on disk (switching take/sequence does not rebuild)
 
 
 class PlayerWidget(QWidget):
@@ -97,6 +99,12 @@ class PlayerWidget(QWidget):
         self.muted = False
         self._sound_dir: tempfile.TemporaryDirectory[str] | None = None
         self._mixes: dict[tuple[Any, ...], Path] = {}  # sound key -> WAV built for it
+        self._builds: dict[tuple[Any, ...], _MixBuild] = {}  # mixes being built
+        self._mix_count = 0
+        self._prebuild_timer = QTimer(self)
+        self._prebuild_timer.setSingleShot(True)
+        self._prebuild_timer.setInterval(PREBUILD_DELAY_MS)
+        self._prebuild_timer.timeout.connect(self._prebuild_sound)
         self._sound_key: tuple[Any, ...] | None = None  # what the output has loaded
         self._sound_asked: float | None = None  # monotonic time of the last play_from
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -380,13 +388,16 @@ class PlayerWidget(QWidget):
                 self._sound_key = None
             return
         ok, reason = self.audio_output().available()
+        if ok and self.playlist is not None and self.playlist.sound_key() not in self._mixes:
+            self._prebuild_timer.start()  # once the cut stops changing
         self.btn_mute.setEnabled(ok)
         self.sound_notice.setText("" if ok else reason)
         self.sound_notice.setToolTip("" if ok else reason)
         self.sound_notice.setVisible(not ok)
 
     def _sound_ready(self, build: bool) -> bool:
-        """The output has this playlist's sound loaded (built first when ``build``)."""
+        """The output has this playlist's sound loaded (its mix built, or waited for, first
+        when ``build``)."""
         pl = self.playlist
         if pl is None or not pl.has_sound or self._audio is None or self.svc is None:
             return False
@@ -397,26 +408,58 @@ class PlayerWidget(QWidget):
             return True
         if not build:
             return False
-        path = self._mixes.get(key)
-        if path is None or not path.is_file():
-            if self._sound_dir is None:
-                self._sound_dir = tempfile.TemporaryDirectory(prefix="previz-sound-")
-            path = Path(self._sound_dir.name) / f"mix{len(self._mixes)}_{abs(hash(key))}.wav"
-            try:
-                warnings = write_playlist_sound(Path(self.svc.folder), pl, path)
-            except Exception as exc:  # a full disk must not stop the picture
-                log.warning("could not build the sound mix", exc_info=True)
-                self._notice(f"No sound: could not build the sound ({exc})")
-                return False
-            if warnings:
-                self._notice(f"Part of the sound is missing: {warnings[0]}")
-            while len(self._mixes) >= SOUND_MIXES_KEPT:
-                old = self._mixes.pop(next(iter(self._mixes)))
-                old.unlink(missing_ok=True)
-            self._mixes[key] = path
+        path = self._mix(key, pl)
+        if path is None:
+            return False
         self._audio.load(path)
         self._sound_key = key
         return True
+
+    def _prebuild_sound(self) -> None:
+        """Build the shown playlist's mix off the GUI thread, so play starts at once."""
+        pl = self.playlist
+        if pl is None or not pl.has_sound or self.svc is None or self._audio is None:
+            return
+        if not self._audio.available()[0]:
+            return
+        key = pl.sound_key()
+        for old, done in list(self._builds.items()):  # mixes of cuts that changed unplayed
+            if old != key and not done.is_alive():
+                del self._builds[old]
+                done.path.unlink(missing_ok=True)
+        if key in self._mixes or key in self._builds:
+            return
+        build = _MixBuild(Path(self.svc.folder), pl, self._mix_path())
+        self._builds[key] = build
+        build.start()
+
+    def _mix_path(self) -> Path:
+        if self._sound_dir is None:
+            self._sound_dir = tempfile.TemporaryDirectory(prefix="previz-sound-")
+        self._mix_count += 1
+        return Path(self._sound_dir.name) / f"mix{self._mix_count}.wav"
+
+    def _mix(self, key: tuple[Any, ...], pl: Playlist) -> Path | None:
+        """The WAV of ``pl``'s sound: built already, being built (waited for), or built now."""
+        path = self._mixes.get(key)
+        if path is not None and path.is_file():
+            return path
+        build = self._builds.pop(key, None)
+        if build is None:
+            build = _MixBuild(Path(self.svc.folder), pl, self._mix_path())
+            build.run()
+        else:
+            build.join()
+        if build.error is not None:
+            log.warning("could not build the sound mix: %s", build.error)
+            self._notice(f"No sound: could not build the sound ({build.error})")
+            return None
+        if build.warnings:
+            self._notice(f"Part of the sound is missing: {build.warnings[0]}")
+        while len(self._mixes) >= SOUND_MIXES_KEPT:
+            self._mixes.pop(next(iter(self._mixes))).unlink(missing_ok=True)
+        self._mixes[key] = build.path
+        return build.path
 
     def _notice(self, text: str) -> None:
         self.sound_notice.setText(text)
@@ -465,6 +508,11 @@ class PlayerWidget(QWidget):
             self._audio.set_muted(muted)
 
     def _forget_sound(self) -> None:
+        self._prebuild_timer.stop()
+        for build in self._builds.values():
+            build.join()
+            build.path.unlink(missing_ok=True)
+        self._builds.clear()
         if self._audio is not None:
             self._audio.load(None)
         self._sound_key = None
@@ -816,3 +864,22 @@ class PlayerWidget(QWidget):
         if self._sound_dir is not None:
             self._sound_dir.cleanup()
             self._sound_dir = None
+
+
+class _MixBuild(threading.Thread):
+    """Builds a playlist's sound mix (``write_playlist_sound``) on a thread of its own; the
+    playlist is immutable and the build reads only files, never the database."""
+
+    def __init__(self, folder: Path, playlist: Playlist, path: Path) -> None:
+        super().__init__(name="previz-sound-mix", daemon=True)
+        self.folder = folder
+        self.playlist = playlist
+        self.path = path
+        self.warnings: list[str] = []
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.warnings = write_playlist_sound(self.folder, self.playlist, self.path)
+        except Exception as exc:  # a full disk must not stop the picture
+            self.error = exc

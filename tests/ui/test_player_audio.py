@@ -216,7 +216,11 @@ def test_the_sequence_plays_a_mix_of_its_shots_sound_as_long_as_the_cut(qtbot, f
     p = make_player(qtbot, svc, fake)
     p.show_sequence(a.sequence_id)
     assert p.total_frames == 48 and p.has_sound
+    # the mix is built in the background while the cut rests, so play starts at once
+    qtbot.waitUntil(lambda: len(p._builds) == 1, timeout=5000)
+    [built] = p._builds.values()
     p.play()
+    assert fake.loaded == built.path
     assert fake.playing and abs(last(fake, "play_from")) < FRAME
     samples, rate = read_wav(fake.loaded)
     assert abs(len(samples) / rate - 48 * FRAME) < FRAME  # exactly the cut's length
