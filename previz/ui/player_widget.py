@@ -54,8 +54,8 @@ log = logging.getLogger(__name__)
 MAX_SPEED = 8.0
 SOUND_SLIP = 0.15  # seconds the picture may drift from the sound before it is put back on it
 SOUND_WAIT = 1.0  # seconds the picture waits on its first frame for the sound to start
-SOUND_MIXES_KEPT = 4
-PREBUILD_DELAY_MS = 300  # the mix is built in the background once the cut rests this long  # sound mixes kept on disk (switching take/sequence does not rebuild)
+SOUND_MIXES_KEPT = 4  # sound mixes kept on disk (switching take/sequence does not rebuild)
+PREBUILD_DELAY_MS = 300  # the mix is built in the background once the cut rests this long
 
 
 class PlayerWidget(QWidget):
