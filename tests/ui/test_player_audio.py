@@ -308,3 +308,19 @@ def test_open_output_says_why_there_is_no_sound(monkeypatch) -> None:
         importlib, "import_module", lambda name: SimpleNamespace(QMediaDevices=Devices)
     )
     assert audio_out.open_output().available() == (False, NO_DEVICE)
+
+
+def test_the_default_output_plays_or_says_why_not(qtbot, film) -> None:
+    """Whatever this machine has (no QtMultimedia, no libpulse, no device, or a sound card),
+    a take with sound plays, and the notice shows exactly when the sound cannot be heard."""
+    svc, ta, _ = film
+    p = make_player(qtbot, svc, None)
+    p.show_take(ta.id)
+    ok, reason = p.audio_output().available()
+    assert p.sound_notice.isVisibleTo(p) == (not ok)
+    if not ok:
+        assert p.sound_notice.text() == reason and reason.startswith("No sound")
+    p.play()
+    assert p.playing
+    p.pause()
+    p.shutdown()
