@@ -147,7 +147,7 @@ class _Job:
         self.actor: str | None = None
         self.result: Any = None
         self.cancelled = False
-        self.submitted = time.time()
+        self.started = -1  # the order in which the farm started its jobs (its last try)
 
     def view(self, since: int) -> dict[str, Any]:
         ev = self.event if self.events > since else None
@@ -158,7 +158,7 @@ class _Job:
             "events": self.events,
             "attempts": self.attempts,
             "node": self.node,
-            "priority": self.spec.get("priority", 0),
+            "started": self.started,
         }
 
 
@@ -173,6 +173,7 @@ class Farm:
         self.seq = itertools.count()
         self.actors: dict[str, dict[str, Any]] = {}  # name -> {handle, pool, state, node, gpus}
         self.names = itertools.count()
+        self.starts = itertools.count()
         threading.Thread(target=self._schedule_loop, name="farm-scheduler", daemon=True).start()
 
     # --- client calls -------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class Farm:
     def progress(self, key: str, event: Any) -> None:
         with self.lock:
             job = self.jobs.get(key)
-            if job is not None and job.status == "running":
+            if job is not None and job.status in ("running", "done"):  # the last may come late
                 job.event = event
                 job.events += 1
 
@@ -339,6 +340,7 @@ class Farm:
                     a["state"], a["job"] = "busy", job.key
                     job.status, job.actor, job.node = "running", name, a["node"]
                     job.attempts += 1
+                    job.started = next(self.starts)
                     threading.Thread(
                         target=self._drive, args=(job, name), name=f"farm-{job.key}", daemon=True
                     ).start()

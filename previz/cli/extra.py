@@ -8,6 +8,7 @@ from typing import Any
 def register(add: Any, common: Any) -> None:
     from previz.cli import (
         export_cmds,
+        farm_cmds,
         generate_cmds,
         jobs_cmds,
         models_cmds,
@@ -20,4 +21,5 @@ def register(add: Any, common: Any) -> None:
     script_cmds.register(add, common)
     models_cmds.register(add, common)
     jobs_cmds.register(add, common)
+    farm_cmds.register(add, common)
     verify_cmds.register(add)

@@ -33,6 +33,28 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, help="seed (default: the shot's locked seed, else random)")
     g.add_argument("--steps", type=int, help="denoising steps (diffusers)")
     g.add_argument("--guidance", type=float, help="guidance scale (diffusers)")
+    f = p.add_argument_group("render farm")
+    f.add_argument(
+        "--farm",
+        metavar="ADDRESS",
+        help="run on a Ray cluster: host:port, auto, ray://host:10001, or local "
+        "(default: the project's farm, else Settings > Render farm, else here)",
+    )
+    f.add_argument(
+        "--priority",
+        type=int,
+        default=0,
+        help="farm priority of these jobs: higher runs first (default 0)",
+    )
+
+
+def _placed(gen: Any, svc: Any, a: argparse.Namespace) -> Any:
+    """``gen`` with its jobs placed where --farm / the settings say, at --priority."""
+    from previz.services.farm import resolve_farm
+
+    gen.queue.runs_on = resolve_farm(svc, getattr(a, "farm", None))
+    gen.queue.priority = int(getattr(a, "priority", 0) or 0)
+    return gen
 
 
 def _choice(a: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -263,7 +285,7 @@ def cmd_generate(a: argparse.Namespace) -> int:
     from previz.services.project import ProjectService
 
     with interruptible() as stop, ProjectService.open(a.dir) as svc:
-        gen = Generation(svc)
+        gen = _placed(Generation(svc), svc, a)
         if a.all:
             if a.shots:
                 raise UsageError("give shots or --all, not both")
@@ -320,7 +342,7 @@ def cmd_extend(a: argparse.Namespace) -> int:
         shot = svc.resolve_shot(a.shot)
         parent = svc.take(shot.id, a.take)
         frames = parse_duration(a.duration, parent.fps)
-        job = Generation(svc).extend(
+        job = _placed(Generation(svc), svc, a).extend(
             shot.id,
             "backward" if a.backward else "forward",
             frames,
@@ -342,7 +364,7 @@ def cmd_bridge(a: argparse.Namespace) -> int:
             frames = parse_duration(
                 a.duration, svc.sequence(svc.resolve_shot(a.shot_a).sequence_id).fps
             )
-        shot, job = Generation(svc).bridge(
+        shot, job = _placed(Generation(svc), svc, a).bridge(
             a.shot_a, a.shot_b, _choice(a), duration_frames=frames, prompt=a.prompt
         )
         info(f"inserted bridge shot {shot.sequence_name}/{shot.code}")
@@ -354,7 +376,9 @@ def cmd_remix(a: argparse.Namespace) -> int:
     from previz.services.project import ProjectService
 
     with interruptible() as stop, ProjectService.open(a.dir) as svc:
-        job = Generation(svc).remix(a.shot, a.prompt, _choice(a), strength=a.strength, take=a.take)
+        job = _placed(Generation(svc), svc, a).remix(
+            a.shot, a.prompt, _choice(a), strength=a.strength, take=a.take
+        )
         return run_jobs(svc, [job], a.json, stop)
 
 
@@ -363,7 +387,9 @@ def cmd_loop(a: argparse.Namespace) -> int:
     from previz.services.project import ProjectService
 
     with interruptible() as stop, ProjectService.open(a.dir) as svc:
-        job = Generation(svc).loop(a.shot, _choice(a), take=a.take, prompt=a.prompt)
+        job = _placed(Generation(svc), svc, a).loop(
+            a.shot, _choice(a), take=a.take, prompt=a.prompt
+        )
         return run_jobs(svc, [job], a.json, stop)
 
 

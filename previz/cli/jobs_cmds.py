@@ -1,8 +1,10 @@
 """``previz jobs list | cancel``: the project's job queue, from any process.
 
 - ``list DIR``      queued and running jobs (``--all``: the recent finished ones too), with where
-                    each runs (``runs_on``: ``local`` today). A job whose process was killed shows
-                    as interrupted, not running: listing recovers it when no runner holds the lock.
+                    each runs (``runs_on``: ``local`` or a render farm's address). A job whose
+                    process was killed shows as interrupted, not running: listing recovers it when
+                    no runner holds the lock, and collects the takes of farm jobs that finished
+                    on the cluster after the process that sent them exited.
 - ``cancel DIR N``  cancel job N: a queued job at once; a running one by asking the process
                     that runs it (the app or another ``previz`` command), which stops it and
                     marks it cancelled; the command waits a few seconds to report which.
@@ -45,9 +47,29 @@ def cmd_jobs(a: argparse.Namespace) -> int:
     with ProjectService.open(a.dir) as svc:
         queue = JobQueue(svc)
         queue.recover_if_free()  # a killed runner's job is interrupted, not running
+        _collect_farm(svc, queue)
         if a.jobs_cmd == "list":
             return _list(svc, queue, a)
         return _cancel(svc, queue, a)
+
+
+def _collect_farm(svc: Any, queue: Any) -> None:
+    """Record the farm jobs that finished while no process followed them (needs the lock)."""
+    if not queue.farm_running():
+        return
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return
+    from previz.services.runner import JobRunner
+
+    runner = JobRunner(svc)
+    if not runner.acquire():  # another process follows them
+        return
+    try:
+        runner.collect_farm()
+    finally:
+        runner.stop()
 
 
 def _row(svc: Any, job: Any) -> dict[str, Any]:

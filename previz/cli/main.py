@@ -671,4 +671,5 @@ _COMMANDS = {
     "models",
     "verify",
     "jobs",
+    "farm",
 }

@@ -85,19 +85,23 @@ def set_project_farm(svc: Any, address: str) -> str:
     return addr
 
 
-def resolve_farm(svc: Any, given: str | None) -> str:
-    """Where new jobs run: ``given`` (``--farm``), else the project's, else the app's setting."""
-    if given:
-        addr = parse_address(given)
-    else:
-        addr = project_farm(svc)
-        if addr == LOCAL:
-            from previz.services.settings import AppSettings
+def default_farm(svc: Any) -> str:
+    """Where a job runs when its command names no farm: the project's farm, else the app's."""
+    addr = project_farm(svc)
+    if addr == LOCAL:
+        from previz.services.settings import AppSettings
 
-            try:
-                addr = parse_address(AppSettings.load().farm_address)
-            except InvalidInput:
-                addr = LOCAL
+        try:
+            addr = parse_address(AppSettings.load().farm_address)
+        except InvalidInput:
+            addr = LOCAL
+    return addr
+
+
+def resolve_farm(svc: Any, given: str | None) -> str:
+    """Where new jobs run: ``given`` (``--farm``), else the project's, else the app's setting.
+    Says how to install Ray when the answer is a farm and Ray is missing."""
+    addr = parse_address(given) if given else default_farm(svc)
     if is_farm(addr):
         require_ray()
     return addr

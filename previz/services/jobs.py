@@ -67,7 +67,7 @@ class JobQueue:
         self.runner_id = f"{os.getpid()}"
         # where new jobs run (``local`` or a farm address) and their farm priority (higher
         # first); the CLI sets these from --farm / --priority before queueing
-        self.runs_on = "local"
+        self.runs_on: str | None = None  # None: the project's default farm, else the app's
         self.priority = 0
 
     # --- queue --------------------------------------------------------------------------------
@@ -85,10 +85,15 @@ class JobQueue:
                     shot_id=shot_id,
                     payload=json.dumps(payload),
                     created_at=db.utcnow(),
-                    runs_on=self.runs_on,
+                    runs_on=self.runs_on or self._default_runs_on(),
                 )
             ).inserted_primary_key[0]
         return self.get(int(jid))
+
+    def _default_runs_on(self) -> str:
+        from previz.services.farm import default_farm
+
+        return default_farm(self.svc)
 
     def get(self, job_id: int) -> JobInfo:
         with db.read(self.engine) as conn:

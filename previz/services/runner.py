@@ -606,40 +606,40 @@ class JobRunner:
             if fj.cancel or self._cancel_asked(job.id):
                 client.cancel(fj.key)
                 fj.cancel_sent = True
-        if st["status"] in ("queued", "running"):
-            ev = st.get("event")
-            fj.seen = int(st.get("events", fj.seen))
-            where = (
-                f"farm: on node {st['node'][:8]}"
-                + (f" (try {st['attempts']})" if st["attempts"] > 1 else "")
-                if st["status"] == "running"
-                else "farm: waiting for a node"
+        ev = st.get("event")
+        fj.seen = int(st.get("events", fj.seen))
+        running = st["status"] == "running"
+        where = (
+            f"farm: on node {st['node'][:8]}"
+            + (f" (try {st['attempts']})" if st["attempts"] > 1 else "")
+            if running
+            else "farm: waiting for a node"
+        )
+        if ev is not None:  # the latest progress (also of a job that just finished)
+            prog = JobProgress(
+                job.id,
+                job.shot_id,
+                ev.step,
+                ev.total,
+                ev.elapsed_s,
+                ev.eta_s,
+                ev.preview,
+                getattr(ev, "stage", "") or where,
             )
-            if ev is not None:
-                prog = JobProgress(
-                    job.id,
-                    job.shot_id,
-                    ev.step,
-                    ev.total,
-                    ev.elapsed_s,
-                    ev.eta_s,
-                    ev.preview,
-                    getattr(ev, "stage", "") or where,
-                )
-                for lst in list(self._listeners):
-                    try:
-                        lst.job_progress(prog)
-                    except Exception:
-                        log.exception("progress listener failed")
+            for lst in list(self._listeners):
+                try:
+                    lst.job_progress(prog)
+                except Exception:
+                    log.exception("progress listener failed")
+        if st["status"] in ("queued", "running"):
             now = time.monotonic()
-            if ev is not None or where != fj.where:
-                if now - fj.last_db > PROGRESS_DB_INTERVAL_S or where != fj.where:
-                    fj.last_db, fj.where = now, where
-                    frac = ev.step / max(1, ev.total) if ev is not None else 0.0
-                    try:
-                        self.queue.set_progress(job.id, frac, where)
-                    except Exception as exc:
-                        log.warning("could not record progress of job %s: %s", job.id, exc)
+            if where != fj.where or (ev is not None and now - fj.last_db > PROGRESS_DB_INTERVAL_S):
+                fj.last_db, fj.where = now, where
+                frac = ev.step / max(1, ev.total) if ev is not None else 0.0
+                try:
+                    self.queue.set_progress(job.id, frac, where)
+                except Exception as exc:
+                    log.warning("could not record progress of job %s: %s", job.id, exc)
             return None
         if st["status"] == "canceled":
             return self._farm_finished(fj, "canceled", "cancelled")
@@ -667,7 +667,13 @@ class JobRunner:
                     new,
                     recipe={
                         **new.recipe,
-                        "farm": {"address": job.runs_on, "job": fj.key, "node": st.get("node")},
+                        "farm": {
+                            "address": job.runs_on,
+                            "job": fj.key,
+                            "node": st.get("node"),
+                            "attempts": st.get("attempts"),
+                            "order": st.get("started"),  # the farm's start order
+                        },
                     },
                 )
                 take = install_take(self.svc, job.shot_id, scratch, new)

@@ -15,9 +15,6 @@ import pytest
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-ray = pytest.importorskip("ray", reason="the farm tests need ray: pip install -e '.[farm]'")
-pytest.importorskip("ray.cluster_utils")
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -90,6 +87,7 @@ class LocalFarm:
 
 @pytest.fixture(scope="session")
 def farm():
+    pytest.importorskip("ray", reason="the farm tests need ray: pip install -e '.[farm]'")
     f = LocalFarm()
     try:
         yield f

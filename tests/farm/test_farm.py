@@ -1,0 +1,324 @@
+"""The render farm on a local Ray cluster (head + two worker nodes on 127.0.0.1, see conftest):
+the same frames as locally, progress, cancel, a node dying mid-job, every node dying, a CLI
+that exits mid-job, two projects on one cluster, priority, and a Ray Client address."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+from previz.services.generation import EngineChoice  # noqa: E402
+from previz.services.runner import JobRunner, RunnerListener  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_for(pred: Any, what: str, limit: float = 120.0) -> Any:
+    """Poll ``pred`` until it returns something truthy (a bounded wait, not a timing check)."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+class Events(RunnerListener):
+    def __init__(self) -> None:
+        self.progress: list[Any] = []
+        self.takes: list[Any] = []
+
+    def job_progress(self, p: Any) -> None:
+        self.progress.append(p)
+
+    def take_added(self, take: Any) -> None:
+        self.takes.append(take)
+
+
+def queue_jobs(svc: Any, address: str, *, seed: int = 7, priority: int = 0, shots=None):  # type: ignore[no-untyped-def]
+    runner = JobRunner(svc)
+    runner.queue.runs_on = address
+    runner.queue.priority = priority
+    jobs = []
+    for shot in shots or [s for q in svc.sequences() for s in svc.shots(q.id)]:
+        runner.queue.runs_on = address
+        runner.gen.queue.runs_on = address
+        runner.gen.queue.priority = priority
+        jobs += runner.gen.generate(shot.id, EngineChoice(engine="animatic", seed=seed))
+    return runner, jobs
+
+
+def frames_of(svc: Any, take: Any) -> list[np.ndarray]:
+    from engine.api import SegmentRef
+    from engine.media import read_frames
+
+    segs = [SegmentRef(svc.folder / s.path, s.start, s.end) for s in take.segments]
+    return list(read_frames(segs))
+
+
+def farm_state(address: str, svc: Any, job_id: int) -> Any:
+    from previz.services.farm import FarmClient, job_key
+
+    key = job_key(svc.store.project_row()["uid"], job_id)
+    return FarmClient(address).poll([key])[key] or {"events": 0, "node": ""}  # not sent yet
+
+
+def takes_of(svc: Any, shot_id: int) -> list[Any]:
+    return list(svc.takes(shot_id))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_sequence_on_the_farm_has_the_same_frames_as_locally_and_reports_progress(
+    farm: Any, make_project: Any
+) -> None:
+    local = make_project("Local", shots=2)
+    remote = make_project("Remote", shots=2)
+    r_local, local_jobs = queue_jobs(local, "local")
+    assert r_local.acquire()
+    r_local.run_pending()
+    r_local.stop()
+    r_farm, farm_jobs = queue_jobs(remote, farm.address)
+    ev = Events()
+    r_farm.add_listener(ev)
+    assert r_farm.acquire()
+    r_farm.run_pending()
+    r_farm.stop()
+    for lj, fj in zip(local_jobs, farm_jobs, strict=True):
+        lj, fj = r_local.queue.get(lj.id), r_farm.queue.get(fj.id)
+        assert (lj.status, fj.status) == ("done", "done"), (lj.message, fj.message)
+        assert fj.runs_on == farm.address
+        lt, ft = local.take_by_id(lj.take_id), remote.take_by_id(fj.take_id)
+        assert ft.recipe["farm"]["address"] == farm.address
+        a, b = frames_of(local, lt), frames_of(remote, ft)
+        assert len(a) == len(b) == 12
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        # the lossless tail, the next extend's source, is the same too
+        assert [(local.folder / p).read_bytes() for p in lt.tail] == [
+            (remote.folder / p).read_bytes() for p in ft.tail
+        ]
+    # progress reached the runner's listeners as for a local job, ending at the last frame
+    mine = {j.id for j in farm_jobs}
+    steps = [(p.job_id, p.step, p.total) for p in ev.progress if p.job_id in mine]
+    assert steps and {t for _, _, t in steps} == {12}
+    assert any(s == 12 for _, s, _ in steps)
+    assert len(ev.takes) == 2
+
+
+def test_cancel_stops_the_job_on_its_node_and_frees_the_engine_for_the_next(
+    farm: Any, make_project: Any
+) -> None:
+    svc = make_project("Cancel", shots=2, frames=48)
+    shots = [s for q in svc.sequences() for s in svc.shots(q.id)]
+    runner, jobs = queue_jobs(svc, farm.address, shots=shots[:1])
+    runner.farm_debug = {"sleep_per_frame": 0.25}
+    assert runner.start()
+    try:
+        wait_for(lambda: farm_state(farm.address, svc, jobs[0].id)["events"] > 0, "progress")
+        assert runner.cancel(jobs[0].id)
+        done = wait_for(
+            lambda: (j := runner.queue.get(jobs[0].id)).status != "running" and j, "cancel"
+        )
+        assert done.status == "canceled" and takes_of(svc, shots[0].id) == []
+        # the engine actor is free: the next job runs to the end
+        runner.farm_debug = None
+        runner.gen.queue.runs_on = farm.address
+        nxt = runner.gen.generate(shots[1].id, EngineChoice(engine="animatic", seed=1))[0]
+        runner.wake()
+        got = wait_for(
+            lambda: (j := runner.queue.get(nxt.id)).status not in ("pending", "running") and j,
+            "the next job",
+        )
+        assert got.status == "done", got.message
+    finally:
+        runner.stop()
+    from previz.services.farm import FarmClient
+
+    actors = FarmClient(farm.address).status()["actors"]
+    assert actors and all(a["state"] == "free" for a in actors)
+
+
+def test_two_projects_on_one_cluster_get_only_their_own_results(
+    farm: Any, make_project: Any
+) -> None:
+    a = make_project("A", shots=1)
+    b = make_project("B", shots=1)
+    b_shot = b.shots(b.sequences()[0].id)[0]
+    b.edit_shot(b_shot.id, prompt="CLOSE, night, a woman turns left")
+    ra, ja = queue_jobs(a, farm.address, seed=3)
+    rb, jb = queue_jobs(b, farm.address, seed=3)
+    assert ja[0].id == jb[0].id  # the same job id in both projects
+    threads = []
+    for r in (ra, rb):
+        assert r.acquire()
+        threads.append(threading.Thread(target=r.run_pending))
+        threads[-1].start()
+    for t in threads:
+        t.join(120)
+    for svc, r, j in ((a, ra, ja[0]), (b, rb, jb[0])):
+        r.stop()
+        job = r.queue.get(j.id)
+        assert job.status == "done", job.message
+        take = svc.take_by_id(job.take_id)
+        uid = svc.store.project_row()["uid"]
+        assert take.recipe["farm"]["job"] == f"{uid}/{j.id}"
+        assert take.prompt == svc.shot(j.shot_id).prompt
+        assert len(takes_of(svc, j.shot_id)) == 1
+
+
+def test_the_farm_starts_higher_priority_jobs_first(farm: Any, make_project: Any) -> None:
+    svc = make_project("Prio", shots=5, frames=24)
+    shots = [s for q in svc.sequences() for s in svc.shots(q.id)]
+    runner, low = queue_jobs(svc, farm.address, shots=shots[:4])
+    runner.gen.queue.priority = 9
+    high = runner.gen.generate(shots[4].id, EngineChoice(engine="animatic", seed=2))
+    runner.farm_debug = {"sleep_per_frame": 0.1}
+    assert runner.acquire()
+    runner.run_pending()
+    runner.stop()
+
+    def started(job: Any) -> int:
+        done = runner.queue.get(job.id)
+        assert done.status == "done", done.message
+        return int(svc.take_by_id(done.take_id).recipe["farm"]["order"])
+
+    # two engine actors: at most the first two jobs start at once; of those that waited, the
+    # priority-9 job (queued last) starts before the priority-0 jobs queued before it
+    assert started(high[0]) < started(low[2]) and started(high[0]) < started(low[3])
+
+
+def test_a_cli_that_exits_mid_job_leaves_the_job_to_a_later_jobs_list(
+    farm: Any, make_project: Any
+) -> None:
+    svc = make_project("Exit", shots=1, frames=24)
+    folder = svc.folder
+    svc.close()
+    env = dict(
+        os.environ,
+        PREVIZ_FARM_DEBUG=json.dumps({"sleep_per_frame": 0.25}),
+        RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",
+    )
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "previz", "generate", str(folder), "0010", "--engine", "animatic"]
+        + ["--seed", "4", "--farm", farm.address],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def listing() -> list[dict[str, Any]]:
+        out = subprocess.run(
+            [sys.executable, "-m", "previz", "jobs", "list", str(folder), "--all", "--json"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        return list(json.loads(out.stdout))
+
+    from previz.services.project import ProjectService
+
+    def on_node() -> bool:
+        with ProjectService.open(folder) as s:
+            from previz.services.jobs import JobQueue
+
+            jobs = JobQueue(s).list()
+        return bool(jobs) and jobs[0].message.startswith("farm: on node")
+
+    try:
+        wait_for(on_node, "the job to run on a farm node")
+    finally:
+        cli.send_signal(signal.SIGKILL)
+        cli.wait(30)
+    rows = listing()
+    assert rows[0]["status"] == "running" and rows[0]["runs_on"] == farm.address
+    rows = wait_for(lambda: (r := listing()) and r[0]["status"] == "done" and r, "collection")
+    with ProjectService.open(folder) as s:
+        shot = s.resolve_shot("0010")
+        assert len(list(s.takes(shot.id))) == 1
+        assert rows[0]["take_id"] == list(s.takes(shot.id))[0].id
+
+
+def test_a_ray_client_address_runs_jobs_with_progress(farm: Any, make_project: Any) -> None:
+    svc = make_project("Client", shots=1)
+    runner, jobs = queue_jobs(svc, farm.client_address)
+    ev = Events()
+    runner.add_listener(ev)
+    assert runner.acquire()
+    try:
+        runner.run_pending()
+    finally:
+        runner.stop()
+        from previz.services.farm import disconnect
+
+        disconnect()
+    job = runner.queue.get(jobs[0].id)
+    assert job.status == "done", job.message
+    assert job.runs_on.startswith("ray://")
+    assert [p.step for p in ev.progress if p.job_id == job.id][-1] == 12
+    assert len(frames_of(svc, svc.take_by_id(job.take_id))) == 12
+
+
+def test_a_worker_node_dying_mid_job_gives_one_take_after_a_retry(
+    farm: Any, make_project: Any
+) -> None:
+    svc = make_project("Kill", shots=1, frames=48)
+    runner, jobs = queue_jobs(svc, farm.address)
+    runner.farm_debug = {"sleep_per_frame": 0.2}
+    assert runner.start()
+    try:
+        st = wait_for(
+            lambda: (s := farm_state(farm.address, svc, jobs[0].id))["events"] > 0 and s,
+            "the job to run",
+        )
+        farm.remove(farm.worker_of(st["node"]))
+        done = wait_for(
+            lambda: (j := runner.queue.get(jobs[0].id)).status != "running" and j,
+            "the retried job",
+            limit=180,
+        )
+    finally:
+        runner.stop()
+        farm.workers.append(farm.add_worker())
+    assert done.status == "done", done.message
+    assert "after 2 tries" in done.message
+    assert len(takes_of(svc, jobs[0].shot_id)) == 1
+
+
+def test_every_worker_node_dying_fails_the_job_with_a_message(farm: Any, make_project: Any) -> None:
+    svc = make_project("Dead", shots=1, frames=48)
+    runner, jobs = queue_jobs(svc, farm.address)
+    runner.farm_debug = {"sleep_per_frame": 0.2}
+    assert runner.start()
+    try:
+        wait_for(lambda: farm_state(farm.address, svc, jobs[0].id)["events"] > 0, "the job")
+        for node in list(farm.cluster.worker_nodes):
+            farm.remove(node)
+        done = wait_for(
+            lambda: (j := runner.queue.get(jobs[0].id)).status != "running" and j,
+            "the job to fail",
+            limit=180,
+        )
+    finally:
+        runner.stop()
+    assert done.status == "failed"
+    assert "no live node of the render farm" in done.message
+    assert takes_of(svc, jobs[0].shot_id) == []
