@@ -113,6 +113,14 @@ class QtSettingsDialog(QDialog):
         form.addRow("Step cache", self.step_cache)
         form.addRow("", self.fp8)
         self._add_credentials(form, s)
+        self.farm = QLineEdit(s.farm_address)
+        self.farm.setPlaceholderText("empty: jobs run on this machine")
+        self.farm.setToolTip(
+            "A Ray cluster new jobs go to (a project's own farm wins): host:port of its head, "
+            "auto, or ray://host:10001. Needs pip install 'previz-studio[farm]'."
+        )
+        form.addRow(QLabel("Render farm (a studio's Ray cluster)"))
+        form.addRow("Address", self.farm)
         hint = QLabel(f"Saved in {s.path}")
         hint.setStyleSheet("color: #808080;")
         form.addRow(hint)
@@ -165,6 +173,9 @@ class QtSettingsDialog(QDialog):
             raise InvalidInput(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
         cert, key = self.cred_cert.text().strip(), self.cred_key.text().strip()
         check_content_credentials(cert, key)
+        from previz.services.farm import LOCAL, parse_address
+
+        farm = parse_address(self.farm.text())
         fresh = AppSettings.load()  # keep what other windows changed (recent projects)
         fresh.content_credentials_cert, fresh.content_credentials_key = cert, key
         fresh.model_folders = folders
@@ -175,6 +186,7 @@ class QtSettingsDialog(QDialog):
         fresh.default_fps = text if "." in text else format_rate(rate)
         fresh.default_size = f"{w}x{h}"
         fresh.long_method = LONG_METHOD_TEXT[self.long_method.currentIndex()][0]
+        fresh.farm_address = "" if farm == LOCAL else farm
         attention = self.attention.currentText()
         fresh.speed = {
             **fresh.speed,
