@@ -17,7 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QByteArray,
+    QChildEvent,
+    QEvent,
+    QObject,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -27,12 +36,14 @@ from PySide6.QtGui import (
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
+    QDialog,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -91,6 +102,54 @@ def first_size() -> tuple[int, int]:
         if free.width() >= 1024:  # a real desktop (not a headless test screen)
             w, h = min(w, free.width()), min(h, free.height())
     return w, h
+
+
+def fit_labels(dialog: QWidget, width: int) -> None:
+    """Labels of ``dialog`` too long for ``width`` wrap; one that still cannot fit (a path with
+    no space in it) no longer sets the dialog's width: it is cut at the edge, its full text in
+    its tooltip."""
+    limit = width - 60
+    for label in dialog.findChildren(QLabel):
+        if label.sizeHint().width() <= limit:
+            continue
+        if not label.wordWrap():
+            label.setWordWrap(True)
+        if label.minimumSizeHint().width() > limit:
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(0)
+            if not label.toolTip():
+                label.setToolTip(label.text())
+
+
+class DialogWidthGuard(QObject):
+    """Keeps a dialog no wider than its window, also when a label's text changes later (the
+    export dialog's "Wrote …" line)."""
+
+    def __init__(self, window: QWidget, dialog: QDialog) -> None:
+        super().__init__(dialog)
+        self.window = window
+        dialog.installEventFilter(self)
+        self.fit(dialog)
+
+    def fit(self, dialog: QDialog) -> None:
+        width = max(self.window.width(), 320)
+        fit_labels(dialog, width)
+        dialog.setMaximumWidth(width)
+        if dialog.width() > width:  # grown before its labels wrapped: shrink once they have
+            QTimer.singleShot(0, dialog, lambda: self._shrink(dialog, width))
+
+    @staticmethod
+    def _shrink(dialog: QDialog, width: int) -> None:
+        layout = dialog.layout()
+        if layout is not None:
+            layout.activate()
+        if dialog.width() > width:
+            dialog.resize(width, dialog.height())
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and isinstance(obj, QDialog):
+            self.fit(obj)
+        return False
 
 
 def layout_settings() -> QSettings:
@@ -484,6 +543,18 @@ class QtMainWindow(QMainWindow):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_toolbar()
+        for dlg in self.findChildren(QDialog, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            dlg.setMaximumWidth(max(self.width(), 320))
+
+    def childEvent(self, event: QChildEvent) -> None:
+        super().childEvent(event)
+        child = event.child()
+        if (
+            event.polished()
+            and isinstance(child, QDialog)
+            and child.findChild(DialogWidthGuard) is None
+        ):
+            DialogWidthGuard(self, child)
 
     # --- project lifecycle ------------------------------------------------------------------------
 

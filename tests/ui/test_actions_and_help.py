@@ -413,3 +413,26 @@ def test_first_window_fits_a_laptop_screen(qtbot, monkeypatch) -> None:
     assert first_size() == (1280, 770)
     monkeypatch.setattr(QScreen, "availableGeometry", lambda _self: QRect(0, 0, 2560, 1400))
     assert first_size() == (1600, 1000)
+
+
+def test_a_dialog_with_a_long_line_stays_inside_the_window(qtbot, open_window) -> None:
+    from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+    w = open_window()
+    w.resize(1280, 800)
+    QApplication.processEvents()
+    long_path = "/a/very/long/folder" * 120 + "/reel.mp4"
+    dlg = QDialog(w)
+    lay = QVBoxLayout(dlg)
+    lay.addWidget(QLabel("Wrote " + long_path))
+    later = QLabel("Ready")
+    lay.addWidget(later)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert dlg.width() <= w.width()
+    # a line set after the dialog opened (the export dialog's "Wrote …") does not widen it
+    later.setText("Wrote " + long_path)
+    qtbot.waitUntil(lambda: later.wordWrap() and dlg.width() <= w.width(), timeout=2000)
+    assert later.wordWrap()  # the whole path shows, on several lines
+    assert later.heightForWidth(later.width()) > 2 * later.fontMetrics().height()
+    dlg.close()
