@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QDialog, QMenu
 
 from previz.ui.help_dialogs import action_keys, action_label
@@ -65,6 +65,9 @@ def test_no_two_actions_share_a_shortcut(open_window, new_project) -> None:
     for a in all_actions(w):
         for k in keys_of(a):
             owners.setdefault(k.lower(), []).append(action_label(a))
+    for sc in w.findChildren(QShortcut):  # shortcuts a widget set up on its own
+        k = sc.key().toString(QKeySequence.SequenceFormat.PortableText)
+        owners.setdefault(k.lower(), []).append(f"{sc.parent().objectName()} shortcut")
     dupes = {k: v for k, v in owners.items() if len(v) > 1}
     assert not dupes, f"shortcuts bound to more than one action: {dupes}"
     # the two that collided, each on a shortcut of its own
