@@ -226,3 +226,29 @@ def test_dev_ltx_under_guidance_gets_the_published_guidance_rescale(
     res = engine.generate(_t2v(ltx_model, guidance=3.0), CollectingSink())
     assert calls[0]["guidance_rescale"] == 0.7
     assert res.recipe["diffusers"]["guidance_rescale"] == 0.7
+
+
+def test_ltx_098_distilled_tone_maps_the_upsampled_latents(
+    engine: DiffusersEngine,
+    ltx_distilled_upsampler_model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    capture: Any,
+) -> None:
+    """diffusers' LTX-Video 0.9.8 distilled example upsamples with tone_map_compression_ratio
+    0.6 (its docs recommend it); 0.9.7's has none."""
+    import shutil
+
+    from diffusers import LTXLatentUpsamplePipeline
+
+    path = tmp_path_factory.mktemp("ms098") / "tiny-LTX-Video-0.9.8-distilled"
+    shutil.copytree(ltx_distilled_upsampler_model, path)
+    ups = capture(LTXLatentUpsamplePipeline)
+    res = engine.generate(_t2v(path, steps=None, guidance=None), CollectingSink())
+    (up,) = ups
+    assert up["tone_map_compression_ratio"] == 0.6
+    assert res.recipe["diffusers"]["multiscale"]["tone_map_compression_ratio"] == 0.6
+    ups.clear()
+    engine.generate(
+        _t2v(ltx_distilled_upsampler_model, steps=None, guidance=None), CollectingSink()
+    )
+    assert ups[0]["tone_map_compression_ratio"] == 0.0

@@ -80,6 +80,14 @@ MULTISCALE_DOWNSCALE = 2 / 3
 REFINE_TIMESTEPS = (1000.0, 909.0, 725.0, 421.0, 0.0)
 REFINE_DENOISE = 0.999
 UPSAMPLER_ADAIN = 1.0
+# LTX-Video 0.9.8 distilled adds tone mapping of the upsampled latents: "The default value of
+# 0.6 is recommended" (diffusers docs/source/en/api/pipelines/ltx_video.md, the 0.9.8 distilled
+# example: pipe_upsample(latents=..., adain_factor=1.0, tone_map_compression_ratio=0.6)); the
+# 0.9.7 example has none. The first-pass timesteps, the refine timesteps with denoise strength
+# 0.999, decode timestep 0.05 / noise 0.025 and guidance_rescale 0.7 above are that example's
+# too (checked against diffusers 0.42.1's docs); guidance_rescale only acts under classifier-free
+# guidance in LTXConditionPipeline, so the engine passes it when guidance > 1.
+TONE_MAP_098 = 0.6
 UPSAMPLER_SUBFOLDER = "latent_upsampler"
 UPSAMPLER_REPOS = (
     "Lightricks/ltxv-spatial-upscaler-0.9.8",
@@ -643,6 +651,11 @@ class LTXAdapter(LTXVaeFacts, Adapter):
 
         return derived_pipeline(loaded, "upsample", build)
 
+    def upsampler_tone_map(self, folder: Any) -> float:
+        """`TONE_MAP_098` for LTX-Video 0.9.8 (its model or upsampler named so), else 0."""
+        names = (self.name, str(self.folder.path.name), str(folder))
+        return TONE_MAP_098 if any("0.9.8" in n or "0-9-8" in n for n in names) else 0.0
+
     def multiscale_sizes(self, width: int, height: int) -> tuple[tuple[int, int], tuple[int, int]]:
         """((first pass w, h), (refine pass w, h)): 2/3 of the size, down to the pipeline's
         multiple, then doubled by the upsampler."""
@@ -664,6 +677,7 @@ class LTXAdapter(LTXVaeFacts, Adapter):
 
         req = ctx.request
         first, refine = self.multiscale_sizes(req.width, req.height)
+        tone_map = self.upsampler_tone_map(folder)
         small = self._denoise(
             ctx, conds, length, len(timesteps), guidance, timesteps, 1.0, size=first
         )
@@ -671,7 +685,12 @@ class LTXAdapter(LTXVaeFacts, Adapter):
         ctx.stage("upsample")
         upsample = self._upsample_pipeline(ctx.loaded, folder)
         with torch.no_grad():
-            up = upsample(latents=small, adain_factor=UPSAMPLER_ADAIN, output_type="latent").frames
+            up = upsample(
+                latents=small,
+                adain_factor=UPSAMPLER_ADAIN,
+                tone_map_compression_ratio=tone_map,
+                output_type="latent",
+            ).frames
         refine_steps = list(REFINE_TIMESTEPS)
         latents = self._denoise(
             ctx,
@@ -688,6 +707,7 @@ class LTXAdapter(LTXVaeFacts, Adapter):
         return latents, {
             "first_pass": f"{first[0]}x{first[1]}",
             "upsampler": str(folder),
+            "tone_map_compression_ratio": tone_map,
             "refine_pass": f"{refine[0]}x{refine[1]}",
             "refine_timesteps": refine_steps,
             "refine_denoise_strength": REFINE_DENOISE,
