@@ -58,6 +58,21 @@ def icon(name: str) -> QIcon:
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(INK)
         p.drawPolygon(QPolygonF([QPointF(19, 4), QPointF(25, 9), QPointF(18, 12)]))
+    elif name == "sound":  # a speaker with one wave
+        p.drawPolygon(
+            QPolygonF(
+                [QPointF(5, 12), QPointF(10, 12), QPointF(17, 6), QPointF(17, 26)]
+                + [QPointF(10, 20), QPointF(5, 20)]
+            )
+        )
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(INK, 2.4))
+        p.drawArc(QRectF(14, 9, 12, 14), -60 * 16, 120 * 16)
+    elif name == "grab":  # a still camera
+        p.drawRoundedRect(QRectF(4, 10, 24, 16), 3, 3)
+        p.drawRect(QRectF(11, 6, 10, 5))
+        p.setBrush(QColor("#202020"))
+        p.drawEllipse(QPointF(16, 18), 5, 5)
     else:
         _draw_tool(p, name)
     p.end()

@@ -153,12 +153,15 @@ class PlayerWidget(QWidget):
         self.btn_loop = tb(":loop", "Loop playback", self._loop_toggled, checkable=True)
         self.btn_loop.setChecked(self.loop)
         self.btn_mute = tb(
-            "Mute", "Mute the sound (the picture keeps playing)", self._mute_toggled, checkable=True
+            ":sound",
+            "Mute the sound (the picture keeps playing)",
+            self._mute_toggled,
+            checkable=True,
         )
         self.btn_mute.setEnabled(False)
         self.btn_in = tb("I", "Set the trim in here (I)", self.mark_in)
         self.btn_out = tb("O", "Set the trim out here (O)", self.mark_out)
-        self.btn_grab = tb("Grab", "Save the current frame as a PNG", self._grab_clicked)
+        self.btn_grab = tb(":grab", "Grab: save the current frame as a PNG", self._grab_clicked)
         self.guides = QComboBox()
         for name, aspect in GUIDES:
             self.guides.addItem(name, aspect)

@@ -5,7 +5,7 @@ user locks one; the planned and the cut duration are shown side by side when the
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 
 from tests.ui.test_cards import marked_project
 
@@ -34,9 +34,8 @@ def assert_fits(qtbot, ins, where) -> None:
 def test_inspector_fields_fit_at_common_window_sizes(qtbot, new_project, open_window, size):
     w = open_window(new_project([LONG, "WIDE"], frames=72, elements=ELEMENTS))
     w.resize(*size)
-    # (the window cannot get narrower than its panels' minimum; the inspector must fit anyway)
-    want = (max(size[0], w.minimumWidth()), max(size[1], w.minimumHeight()))
-    qtbot.waitUntil(lambda: (w.width(), w.height()) == want, timeout=5000)
+    # the window really gets this small (its panels' minimum once was 1289 px wide)
+    qtbot.waitUntil(lambda: (w.width(), w.height()) == size, timeout=5000)
     w.inspector.set_defaults("animatic", "Lightricks/LTX-Video-0.9.7-distilled")
     w.timeline.select([w.svc.shots()[0].id])
     ins = w.inspector
@@ -137,3 +136,14 @@ def test_a_new_element_does_not_make_the_shown_prompt_a_pending_edit(
     assert w.inspector.prompt.toPlainText() == "CU, night, @Jun"
     w.inspector.commit()
     assert w.svc.shot(shot.id).prompt == "CU, night, @Jun"
+
+
+def test_the_window_fits_a_1280_wide_screen_with_and_without_a_project(
+    qtbot, new_project, open_window
+) -> None:
+    """Every panel's minimum together stays inside a 1280 px laptop screen."""
+    w = open_window()
+    assert w.minimumSizeHint().width() <= 1280, "the empty window is wider than 1280 px"
+    assert w.open_project(new_project(["WIDE, dusk"]))
+    QApplication.processEvents()
+    assert w.minimumSizeHint().width() <= 1280, "the window with a project is wider than 1280"
