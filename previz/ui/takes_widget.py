@@ -148,15 +148,26 @@ class TakesWidget(QWidget):
         lay.addWidget(self.title)
         lay.addWidget(self.stack, 1)
         lay.addLayout(row1)
+        # a long take's window picker on its own line, its buttons below: side by side they
+        # made the panel (and so the window) too wide for a 1280 px screen
         self.long_row = QWidget()
-        lrow = QHBoxLayout(self.long_row)
+        lcol = QVBoxLayout(self.long_row)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.setSpacing(2)
+        self.windows.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.windows.setMinimumContentsLength(12)
+        lcol.addWidget(self.windows)
+        lrow = QHBoxLayout()
         lrow.setContentsMargins(0, 0, 0, 0)
-        lrow.addWidget(self.windows, 1)
+        lcol.addLayout(lrow)
         lrow.addWidget(self.btn_reroll)
         lrow.addWidget(self.btn_rerender)
         lrow.addWidget(self.btn_full)
         lrow.addStretch(0)  # a lone link or button sits at the left, not in the middle
         lay.addWidget(self.long_row)
+        self.long_row.hide()  # until a long take or a draft is current
         lay.addWidget(self.notes)
         lay.addLayout(row2)
         self._update_buttons()

@@ -35,7 +35,11 @@ def test_inspector_fields_fit_at_common_window_sizes(qtbot, new_project, open_wi
     w = open_window(new_project([LONG, "WIDE"], frames=72, elements=ELEMENTS))
     w.resize(*size)
     # the window really gets this small (its panels' minimum once was 1289 px wide)
-    qtbot.waitUntil(lambda: (w.width(), w.height()) == size, timeout=5000)
+    try:
+        qtbot.waitUntil(lambda: (w.width(), w.height()) == size, timeout=5000)
+    except Exception as exc:
+        size_now = f"{w.width()}x{w.height()}, minimum {w.minimumSizeHint()}"
+        raise AssertionError(f"the window stays {size_now}") from exc
     w.inspector.set_defaults("animatic", "Lightricks/LTX-Video-0.9.7-distilled")
     w.timeline.select([w.svc.shots()[0].id])
     ins = w.inspector
@@ -141,7 +145,11 @@ def test_a_new_element_does_not_make_the_shown_prompt_a_pending_edit(
 def test_the_window_fits_a_1280_wide_screen_with_and_without_a_project(
     qtbot, new_project, open_window
 ) -> None:
-    """Every panel's minimum together stays inside a 1280 px laptop screen."""
+    """Every panel's minimum together stays inside a 1280 px laptop screen (with the app's theme,
+    whose fonts are what the user sees)."""
+    from previz.ui import theme
+
+    theme.apply_theme(QApplication.instance())
     w = open_window()
     assert w.minimumSizeHint().width() <= 1280, "the empty window is wider than 1280 px"
     assert w.open_project(new_project(["WIDE, dusk"]))
