@@ -215,3 +215,36 @@ def add_latent_upsampler(path: Path) -> Path:
     target = Path(path) / "latent_upsampler"
     model.save_pretrained(str(target), safe_serialization=True)
     return target
+
+
+def make_lora(model: Path, target: Path, *, seed: int, rank: int = 4, std: float = 0.5) -> Path:
+    """A random LoRA for the tiny LTX-2 transformer in `model`, saved at `target` the way
+    Lightricks ships theirs (ComfyUI keys: ``diffusion_model.transformer_blocks.0.attn1.to_q
+    .lora_A.weight``, which diffusers' `LTX2LoraLoaderMixin` converts). It adapts the video
+    self-attention's projections; its lora_B is non-zero, so it changes what the model makes."""
+    import re
+
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    weights = Path(model) / "transformer" / "diffusion_pytorch_model.safetensors"
+    wanted = re.compile(r"^transformer_blocks\.\d+\.attn1\.(to_q|to_k|to_v|to_out\.0)\.weight$")
+    gen = torch.Generator().manual_seed(seed)
+    tensors: dict[str, torch.Tensor] = {}
+    with safe_open(str(weights), framework="pt") as f:
+        for key in f.keys():
+            if not wanted.match(key):
+                continue
+            out_features, in_features = f.get_slice(key).get_shape()
+            stem = "diffusion_model." + key.removesuffix(".weight")
+            a = torch.randn(rank, in_features, generator=gen) * std
+            b = torch.randn(out_features, rank, generator=gen) * std
+            tensors[f"{stem}.lora_A.weight"] = a
+            tensors[f"{stem}.lora_B.weight"] = b
+    if not tensors:
+        raise ValueError(f"no attention projections found in {weights}")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(target))
+    return target
