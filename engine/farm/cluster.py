@@ -57,10 +57,11 @@ def head_node_id() -> str | None:
 
 
 def on_head(**options: Any) -> dict[str, Any]:
-    """Actor options that place it on the head node (it lives as long as the cluster)."""
+    """Actor options that place it on the head node (it lives as long as the cluster; a
+    worker node may die). It asks for no resources, so the head always has room."""
     head = head_node_id()
     if head is not None:
-        options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(head, soft=True)
+        options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(head, soft=False)
     return options
 
 

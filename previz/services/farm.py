@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import threading
+import time
 from typing import Any
 
 from previz.core.errors import InvalidInput, UsageError
@@ -26,6 +27,7 @@ from previz.core.errors import InvalidInput, UsageError
 log = logging.getLogger(__name__)
 
 LOCAL = "local"
+CONNECT_TRIES = 3  # connection attempts to a Ray Client address
 INSTALL_HINT = "the render farm needs Ray: pip install 'previz-studio[farm]'"
 _HOST_PORT = re.compile(r"^(ray://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
 
@@ -126,18 +128,26 @@ def connect(address: str) -> Any:
             if ray.is_initialized():
                 ray.shutdown()
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            try:
-                ray.init(
-                    address=address,
-                    namespace="previz",
-                    logging_level=logging.WARNING,
-                    log_to_driver=False,
-                    configure_logging=False,
-                )
-            except Exception as exc:  # noqa: BLE001 - said in one line
-                raise FarmUnreachable(
-                    f"cannot reach the render farm at {address}: {_first_line(exc)}"
-                ) from exc
+            tries = CONNECT_TRIES if address.startswith("ray://") else 1
+            for attempt in range(1, tries + 1):
+                try:
+                    ray.init(
+                        address=address,
+                        namespace="previz",
+                        logging_level=logging.WARNING,
+                        log_to_driver=False,
+                        configure_logging=False,
+                    )
+                    break
+                except Exception as exc:  # noqa: BLE001 - said in one line
+                    # a Ray Client server sometimes fails to start the session of a client
+                    # on a busy head ("Initialization failure from server"): try again
+                    if attempt == tries:
+                        raise FarmUnreachable(
+                            f"cannot reach the render farm at {address}: {_first_line(exc)}"
+                        ) from exc
+                    log.warning("render farm %s: %s; trying again", address, _first_line(exc))
+                    time.sleep(1.0)
             _connected = address
         from engine.farm.cluster import get_or_create_farm
 

@@ -583,8 +583,10 @@ class JobRunner:
             try:
                 client = self._farm_client(address)
                 states = client.poll([fj.key for fj in group], {fj.key: fj.seen for fj in group})
-            except Exception as exc:
+            except Exception as exc:  # the next pass connects again (a farm actor that died
+                # is started afresh: it knows none of these jobs, which become interrupted)
                 log.warning("render farm %s unreachable: %s", address, _first_line(exc))
+                self._farm_clients.pop(address, None)
                 continue
             for fj in group:
                 done = self._follow_one(client, fj, states.get(fj.key))

@@ -201,6 +201,42 @@ def test_the_farm_starts_higher_priority_jobs_first(farm: Any, make_project: Any
     assert started(high[0]) < started(low[2]) and started(high[0]) < started(low[3])
 
 
+def test_farm_status_shows_nodes_gpus_and_the_engines_loaded(
+    farm: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from previz.cli.main import run
+
+    assert run(["farm", "status", farm.address, "--json"]) == 0
+    st = json.loads(capsys.readouterr().out)
+    alive = [n for n in st["nodes"] if n["alive"]]
+    assert len(alive) == 3 and sum(1 for n in alive if n["head"]) == 1
+    assert all("gpus" in n for n in alive)
+    # the earlier tests' jobs left warm animatic engines, one per worker node
+    engines = [a for a in st["actors"] if a["engine"] == "animatic"]
+    assert engines and len({a["node"] for a in engines}) == len(engines)
+    assert run(["farm", "status", farm.address]) == 0
+    out = capsys.readouterr()
+    assert "3 node(s) alive" in out.err + out.out and "animatic" in out.err + out.out
+
+
+def test_a_farm_job_the_cluster_does_not_know_becomes_interrupted(
+    farm: Any, make_project: Any
+) -> None:
+    svc = make_project("Unknown", shots=1)
+    sender, jobs = queue_jobs(svc, farm.address)
+    assert sender.queue.claim_next() is not None  # a process sent it, then the cluster restarted
+    runner = JobRunner(svc)
+    assert runner.acquire()  # a later process follows the farm jobs left running
+    try:
+        assert runner.following == [jobs[0].id]
+        runner.follow_farm_once()
+    finally:
+        runner.stop()
+    job = runner.queue.get(jobs[0].id)
+    assert job.status == "interrupted" and "no longer knows" in job.message
+    assert runner.queue.retry(job.id).runs_on == farm.address  # retried on the same farm
+
+
 def test_a_cli_that_exits_mid_job_leaves_the_job_to_a_later_jobs_list(
     farm: Any, make_project: Any
 ) -> None:
