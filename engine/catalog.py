@@ -121,6 +121,11 @@ PINNED_RAM_FACTOR = 1.5
 # ``pipe.transformer`` and, on Wan 2.2 A14B, of the low-noise expert ``pipe.transformer_2``):
 # one byte a parameter; every other part stays at the model's dtype.
 FP8_PARTS = frozenset({"transformer", "transformer_2"})
+# A latent upsampler (LTX-Video's multi-scale recipe, LTX-2's two stages) is loaded at the first
+# upsample and kept on the device beside the pipeline (ltx.py, ltx2.py `_upsample_pipeline`):
+# it counts in the weights, and with model offload it sits on the GPU next to the part there.
+UPSAMPLER_PART = "latent_upsampler"
+RESIDENT_PARTS = frozenset({UPSAMPLER_PART})
 MEMORY_PLANS = ("full", "model_offload", "group_offload")
 
 
@@ -170,6 +175,14 @@ def part_bytes(
     }
 
 
+def weights_and_largest(sizes: Mapping[str, int]) -> tuple[int, int]:
+    """(every part's bytes, the most model offload holds on the GPU at once): the largest part
+    plus the `RESIDENT_PARTS`, which stay there whichever part is loaded."""
+    resident = sum(n for name, n in sizes.items() if name in RESIDENT_PARTS)
+    largest = max((n for name, n in sizes.items() if name not in RESIDENT_PARTS), default=0)
+    return sum(sizes.values()), largest + resident
+
+
 def plan_bytes(plan: str, weights: int, largest: int, *, pinned: bool = False) -> tuple[int, int]:
     """(GPU bytes, RAM bytes) that `plan` needs for `weights` whose largest part is `largest`.
 
@@ -203,7 +216,7 @@ def memory_needs(
     """
     parts = params.as_dict() if isinstance(params, ModelParams) else dict(params)
     sizes = part_bytes(parts, dtype_bytes=dtype_bytes, fp8=fp8)
-    weights, largest = sum(sizes.values()), max(sizes.values(), default=0)
+    weights, largest = weights_and_largest(sizes)
     pinned = plan == "group_offload" if pinned is None else (pinned and plan == "group_offload")
     gpu, ram = plan_bytes(plan, weights, largest, pinned=pinned)
     return MemoryNeeds(plan, fp8, weights, largest, gpu, ram, pinned)
@@ -274,6 +287,11 @@ LTX2_CONNECTORS = 1_431_475_200  # LTX-2 text connectors (Gemma features to both
 LTX2_VAE = 1_222_479_601
 LTX2_AUDIO_VAE = 53_248_146
 LTX2_VOCODER = 55_592_802
+# The latent upsamplers (spatial x2), diffusers' defaults = the published configs: LTX-2's
+# (Lightricks/LTX-2 latent_upsampler/, 1024 wide, 4 blocks a stage) and LTX-Video's
+# (Lightricks/ltxv-spatial-upscaler-0.9.7 and -0.9.8, 512 wide).
+LTX2_LATENT_UPSAMPLER = 497_867_904
+LTX_LATENT_UPSAMPLER = 126_250_624
 WAN_1_3B_TRANSFORMER = 1_418_996_800  # Wan 2.1 1.3B (30 layers, 1536 wide)
 WAN_VACE_1_3B_TRANSFORMER = 2_153_972_032  # Wan 2.1 VACE 1.3B (15 VACE blocks beside it)
 WAN_14B_TRANSFORMER = 14_288_491_584  # Wan 2.1 T2V 14B, each Wan 2.2 T2V A14B expert
@@ -292,6 +310,12 @@ LTX_13B = ModelParams.of(
     vae=LTX_095_VAE,
     source="LTX-Video 0.9.7 13B config",
 )
+# the distilled 13B checkpoints run Lightricks' multi-scale recipe with the spatial upsampler
+LTX_13B_MULTISCALE = ModelParams.of(
+    **LTX_13B.as_dict(),
+    latent_upsampler=LTX_LATENT_UPSAMPLER,
+    source="LTX-Video 0.9.7 13B config, spatial upscaler 0.9.7",
+)
 LTX_2B = ModelParams.of(
     transformer=LTX_2B_TRANSFORMER,
     text_encoder=T5_XXL_ENCODER,
@@ -305,7 +329,8 @@ LTX2_19B = ModelParams.of(
     vae=LTX2_VAE,
     audio_vae=LTX2_AUDIO_VAE,
     vocoder=LTX2_VOCODER,
-    source="LTX-2 2.0 config",
+    latent_upsampler=LTX2_LATENT_UPSAMPLER,
+    source="LTX-2 2.0 config, its latent upsampler",
 )
 WAN_1_3B = ModelParams.of(
     transformer=WAN_1_3B_TRANSFORMER,
@@ -369,6 +394,10 @@ SKYREELS_DF_14B = ModelParams.of(
 
 _ALL = ("text_to_video", "image_to_video", "extend", "bridge", "remix", "loop")
 _LTX_LICENCE = "LTX-Video Open Weights License (see the model card)"
+_MULTISCALE_NOTE = (
+    "; multi-scale with Lightricks' spatial upscaler (`previz models download` it): the memory "
+    "figures count it, kept on the GPU beside the transformer"
+)
 # SkyReels-V2 diffusion forcing: also long shots in one call ("long", not an OPERATIONS entry)
 _SKYREELS_DF = ("text_to_video", "image_to_video", "extend")
 _SKYREELS_LICENCE = "SkyReels-V2 licence (Skywork; see the model card)"
@@ -382,7 +411,8 @@ _LTX2_LICENCE = "LTX-2 Community License (see the model card)"
 _LTX2_NOTES = (
     "picture and sound in one call (the take gets a WAV); dialogue is voiced from the prompt; "
     "Gemma 3 12B text encoder; camera-control LoRAs apply from the model folder's loras/; "
-    "with its latent_upsampler/ a take is made in two stages (half size, x2, a 3-step refine)"
+    "with its latent_upsampler/ a take is made in two stages (half size, x2, a 3-step refine); "
+    "the memory figures count the 0.5B upsampler, kept on the GPU beside the transformer"
 )
 # Honest extend for the Wan checkpoints that animate from one image (I2V, TI2V): they continue
 # from the take's last frame alone, where Wan VACE conditions on the take's whole lossless tail.
@@ -402,7 +432,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         title="LTX-Video 0.9.7 13B distilled (8 steps, no CFG)",
         operations=_ALL,
         size_gb=38.0,
-        params=LTX_13B,
+        params=LTX_13B_MULTISCALE,
         native_fps=None,
         sizes=((1216, 704), (768, 512), (704, 480)),
         max_frames=257,
@@ -410,7 +440,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
         distilled=True,
         default_steps=8,
         default_guidance=1.0,
-        notes="fastest good-quality choice; keyframes at any frame, extend both ways, bridge",
+        notes="fastest good-quality choice; keyframes at any frame, extend both ways, bridge"
+        + _MULTISCALE_NOTE,
     ),
     CatalogEntry(
         id="Lightricks/LTX-Video-0.9.7-dev",
@@ -633,7 +664,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         title="LTX-Video 0.9.8 13B distilled (8 steps, no CFG)",
         operations=_ALL,
         size_gb=38.0,
-        params=LTX_13B,
+        params=LTX_13B_MULTISCALE,
         native_fps=None,
         sizes=((1216, 704), (768, 512), (704, 480)),
         max_frames=257,
@@ -641,7 +672,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
         distilled=True,
         default_steps=8,
         default_guidance=1.0,
-        notes="0.9.8: longer shots than 0.9.7; keyframes at any frame, extend both ways, bridge",
+        notes="0.9.8: longer shots than 0.9.7; keyframes at any frame, extend both ways, bridge"
+        + _MULTISCALE_NOTE,
     ),
 )
 

@@ -49,7 +49,13 @@ from engine.api import (
 )
 from engine.backends.diffusers.device import DeviceInfo, MemoryPlan
 from engine.backends.diffusers.preview import LatentProjection, StepCallback
-from engine.catalog import CatalogEntry, find_entry, is_distilled_name, part_bytes
+from engine.catalog import (
+    CatalogEntry,
+    find_entry,
+    is_distilled_name,
+    part_bytes,
+    weights_and_largest,
+)
 from engine.hub import LocalModel, ModelFolder
 
 __all__ = [
@@ -705,7 +711,7 @@ class Adapter(ABC):
         with `fp8`, the parts fp8 casting stores as float8 at one byte a parameter (the rule
         the catalogue's figures come from: `engine.catalog.part_bytes`)."""
         sizes = part_bytes(self.part_params(), dtype_bytes=dtype_bytes, fp8=fp8)
-        return sum(sizes.values()), max(sizes.values(), default=0)
+        return weights_and_largest(sizes)
 
     def decode_bytes(self, request: GenerationRequest, dtype_bytes: int) -> int:
         """Rough peak memory of decoding the request's frames without tiling."""

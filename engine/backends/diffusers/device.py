@@ -15,7 +15,9 @@
 
    What a plan needs comes from `engine.catalog.plan_bytes`, the rule the catalogue's figures
    come from: the weights at the dtype's bytes a parameter, the transformer at one with fp8
-   casting (`engine.catalog.part_bytes`), plus activations. The plan is chosen from the memory
+   casting (`engine.catalog.part_bytes`), plus activations; a latent upsampler the model's takes
+   load (LTX two-stage) counts too, on the GPU beside whichever part is there
+   (`engine.catalog.weights_and_largest`, `stored_params`). The plan is chosen from the memory
    this engine can use: what is free plus what its own loaded model holds
    (`DeviceInfo.available_bytes`, RAM likewise), so a model sitting on the GPU never makes the
    next job look short of memory. The engine keeps a loaded model's plan while the model's key
@@ -181,6 +183,29 @@ def detect_device(prefer: str = "auto") -> DeviceInfo:
     if prefer in ("cuda", "mps"):
         log.warning("device %s was asked for but is not available; using the CPU", prefer)
     return DeviceInfo("cpu", "CPU", ram, None, ram, bf16=False)
+
+
+def stored_params(folder: Any) -> int:
+    """Parameters in a folder's ``.safetensors`` files, counted from their headers' shapes
+    (nothing loaded; 0 for a file that cannot be read). How a part outside the pipeline's own
+    components (a latent upsampler) enters the memory plan."""
+    import json
+    import math
+    import struct
+    from pathlib import Path
+
+    total = 0
+    for path in sorted(Path(folder).glob("*.safetensors")):
+        try:
+            with open(path, "rb") as fh:
+                (n,) = struct.unpack("<Q", fh.read(8))
+                header = json.loads(fh.read(n)) if n <= 100_000_000 else {}
+        except (OSError, ValueError, struct.error):
+            continue
+        for key, value in header.items():
+            if key != "__metadata__" and isinstance(value, dict):
+                total += math.prod(int(d) for d in value.get("shape", ()))
+    return total
 
 
 def held_on_device(device: DeviceInfo) -> int:

@@ -64,6 +64,7 @@ from engine.backends.diffusers.common import (
     stream_temporal_decode,
     window_length,
 )
+from engine.catalog import UPSAMPLER_PART
 
 __all__ = ["DISTILLED_TIMESTEPS", "LTXAdapter"]
 
@@ -160,6 +161,21 @@ class LTXVaeFacts:
             return int(cfg["temporal_compression_ratio"])
         scaling = cfg.get("spatio_temporal_scaling", self.default_scaling)
         return int(cfg.get("patch_size_t", 1)) * 2 ** sum(bool(s) for s in scaling)
+
+    def two_stage_upsampler(self) -> Any:
+        """The latent upsampler's folder when this model's runs load it, else None."""
+        return None
+
+    def part_params(self) -> dict[str, int]:
+        """The pipeline's parts, plus the latent upsampler its runs load (kept on the device
+        beside them: `engine.catalog.RESIDENT_PARTS`)."""
+        from engine.backends.diffusers.device import stored_params
+
+        out: dict[str, int] = super().part_params()  # type: ignore[misc]
+        folder = self.two_stage_upsampler()
+        if folder is not None:
+            out[UPSAMPLER_PART] = stored_params(folder)
+        return out
 
     def encode_for_preview(self, loaded: LoadedModel) -> Any:
         """Images to normalised video latents, for the live preview's reference frames."""
@@ -596,6 +612,10 @@ class LTXAdapter(LTXVaeFacts, Adapter):
         return out.frames
 
     # -- the distilled multi-scale recipe --------------------------------------------------------
+    def two_stage_upsampler(self) -> Any:
+        """Only the distilled checkpoints run the multi-scale recipe (with an upsampler)."""
+        return self.upsampler_folder() if self.distilled else None
+
     def upsampler_folder(self) -> Any:
         """The spatial latent upsampler's folder (config.json + safetensors), or None: the
         model folder's ``latent_upsampler/``, ``PREVIZ_LTX_UPSAMPLER``, or Lightricks' upscaler

@@ -438,6 +438,14 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
             return c
         return None
 
+    def two_stage_upsampler(self) -> Path | None:
+        """The upsampler when takes are made in two stages here (a distilled checkpoint, or a
+        dev one with its refine LoRA installed), else None."""
+        folder = self.upsampler_folder()
+        if folder is None or not (self.distilled or self.refine_lora() is not None):
+            return None
+        return folder
+
     def refine_lora(self) -> Path | None:
         """Lightricks' distilled LoRA for a dev checkpoint's refine pass, if installed: a
         ``.safetensors`` with "distilled" in its name in the folder's ``loras/``."""
