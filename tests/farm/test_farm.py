@@ -119,6 +119,45 @@ def test_a_sequence_on_the_farm_has_the_same_frames_as_locally_and_reports_progr
     assert len(ev.takes) == 2
 
 
+def test_extend_and_a_pinned_image_send_their_inputs_to_the_farm_and_match_local(
+    farm: Any, make_project: Any, tmp_path: Path
+) -> None:
+    """The parent take's clip and lossless tail, and a pinned still, travel to the node as
+    data (the node never reads the project): the takes match the local ones frame for frame."""
+    from PIL import Image
+
+    still = tmp_path / "board.png"
+    img = np.zeros((96, 160, 3), np.uint8)
+    img[:, :80] = (200, 40, 30)
+    img[20:70, 90:150] = (20, 180, 220)
+    Image.fromarray(img).save(still)
+    results = {}
+    for where in ("local", farm.address):
+        svc = make_project("Ext" + str(len(results)), shots=2)
+        shots = [s for q in svc.sequences() for s in svc.shots(q.id)]
+        runner = JobRunner(svc)
+        gen = runner.gen
+        gen.queue.runs_on = where
+        assert runner.acquire()
+        try:
+            gen.generate(shots[0].id, EngineChoice(engine="animatic", seed=5))
+            runner.run_pending()
+            ext = gen.extend(shots[0].id, "forward", 12, EngineChoice(engine="animatic", seed=6))
+            pin = gen.generate(
+                shots[1].id, EngineChoice(engine="animatic", seed=7), images=[(still, 0)]
+            )[0]
+            runner.run_pending()
+        finally:
+            runner.stop()
+        jobs = [runner.queue.get(j.id) for j in (ext, pin)]
+        assert [j.status for j in jobs] == ["done", "done"], [j.message for j in jobs]
+        results[where] = [frames_of(svc, svc.take_by_id(j.take_id)) for j in jobs]
+    local, remote = results["local"], results[farm.address]
+    assert [len(f) for f in local] == [len(f) for f in remote] == [24, 12]
+    for a, b in zip(local, remote, strict=True):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
 def test_cancel_stops_the_job_on_its_node_and_frees_the_engine_for_the_next(
     farm: Any, make_project: Any
 ) -> None:
