@@ -123,6 +123,8 @@ def _cancel(svc: Any, queue: Any, a: argparse.Namespace) -> int:
         deadline = time.monotonic() + CANCEL_WAIT_S
         job = queue.get(a.job)
         while job.status == "running" and time.monotonic() < deadline:
+            if job.runs_on != "local":  # no process may follow it: pass the cancel on here
+                _collect_farm(svc, queue)
             time.sleep(0.2)
             job = queue.get(a.job)
     if a.json:

@@ -288,15 +288,15 @@ class JobQueue:
     def recover(self) -> list[int]:
         """Mark ``running`` jobs of dead runners ``interrupted`` (``canceled`` when a cancel
         was asked for). Needs the runner lock. A job running on a render farm belongs to the
-        cluster, not to the process that sent it: it stays ``running`` for the runner to follow
-        (unless a cancel was asked for)."""
+        cluster, not to the process that sent it: it stays ``running`` for the next runner to
+        follow (and to cancel there, if a cancel was asked for)."""
         if not self.svc.store.lock.held:
             raise RuntimeError("only the runner-lock holder may recover jobs")
         with db.write(self.engine) as conn:
             rows = conn.execute(
                 select(J.c.id, J.c.message, J.c.runs_on).where(J.c.status == "running")
             ).all()
-            rows = [r for r in rows if (r[2] or "local") == "local" or r[1] == CANCEL_REQUESTED]
+            rows = [r for r in rows if (r[2] or "local") == "local"]
             ids = [r[0] for r in rows]
             asked = [r[0] for r in rows if r[1] == CANCEL_REQUESTED]
             if ids:

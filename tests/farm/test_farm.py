@@ -191,6 +191,25 @@ def test_cancel_stops_the_job_on_its_node_and_frees_the_engine_for_the_next(
     assert actors and all(a["state"] == "free" for a in actors)
 
 
+def test_jobs_cancel_stops_a_farm_job_whose_sender_has_exited(
+    farm: Any, make_project: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from previz.cli.main import run
+
+    svc = make_project("CancelLater", shots=1, frames=48)
+    runner, jobs = queue_jobs(svc, farm.address)
+    runner.farm_debug = {"sleep_per_frame": 0.25}
+    assert runner.acquire()
+    runner.run_job(runner.queue.claim_next())  # sent to the farm
+    wait_for(lambda: farm_state(farm.address, svc, jobs[0].id)["events"] > 0, "the job to run")
+    runner.stop()  # the sender exits; the job goes on on the cluster
+    assert runner.queue.get(jobs[0].id).status == "running"
+    assert run(["jobs", "cancel", str(svc.folder), str(jobs[0].id), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["status"] == "canceled" and takes_of(svc, jobs[0].shot_id) == []
+    assert farm_state(farm.address, svc, jobs[0].id)["events"] == 0  # dropped by the farm
+
+
 def test_two_projects_on_one_cluster_get_only_their_own_results(
     farm: Any, make_project: Any
 ) -> None:
