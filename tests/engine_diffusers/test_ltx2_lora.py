@@ -124,7 +124,7 @@ def test_the_next_job_on_the_cached_pipeline_has_no_lora_left(engine, with_dolly
     """The pipeline the engine keeps between jobs carries no adapter once a take is made."""
     _make(engine, with_dolly_in, DOLLY_IN)
     pipe = engine._loaded.pipe
-    assert not pipe.get_list_adapters().get("transformer")
+    assert not pipe.get_list_adapters().get("transformer") and _applied(pipe) == []
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +143,17 @@ def dev_two_stage(models_dir: Path) -> Path:
     return path
 
 
+def _applied(pipe) -> list[str]:  # type: ignore[no-untyped-def]
+    """The LoRA adapters the transformer's layers apply now (enabled and active)."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    names: set[str] = set()
+    for module in pipe.transformer.modules():
+        if isinstance(module, BaseTunerLayer) and not module.disable_adapters:
+            names.update(module.active_adapters)
+    return sorted(names)
+
+
 def _adapters_per_call(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """The LoRA adapters active in the transformer at each `LTX2ConditionPipeline` call, with
     the call's size and sigmas."""
@@ -150,8 +161,7 @@ def _adapters_per_call(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     original = LTX2ConditionPipeline.__call__
 
     def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        adapters = self.get_list_adapters().get("transformer") and self.get_active_adapters()
-        seen.append({"adapters": sorted(adapters or []), **kwargs})
+        seen.append({"adapters": _applied(self), **kwargs})
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(LTX2ConditionPipeline, "__call__", spy)
@@ -182,3 +192,64 @@ def test_a_dev_checkpoint_refines_with_the_distilled_lora(
     assert not any("one stage" in n for n in result.notes)
     # both LoRAs are gone once the take is made
     assert not engine._loaded.pipe.get_list_adapters().get("transformer")
+
+
+def _misfit_lora(path: Path) -> Path:
+    """A LoRA made for a wider model: its shapes do not fit the tiny transformer."""
+    import torch
+    from safetensors.torch import save_file
+
+    stem = "diffusion_model.transformer_blocks.0.attn1.to_q"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {f"{stem}.lora_A.weight": torch.ones(4, 99), f"{stem}.lora_B.weight": torch.ones(99, 4)},
+        str(path),
+    )
+    return path
+
+
+def test_a_camera_lora_that_does_not_fit_is_skipped_with_a_note(engine, plain, models_dir):
+    """A LoRA for another model, and a full checkpoint named like a move, in ``loras/``: each
+    take is made without it (exactly the plain model's frames) and one note says why."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder = _copy(models_dir, "tiny-ltx2-misfit-loras")
+    _misfit_lora(folder / "loras" / "dolly_in.safetensors")
+    save_file(
+        {"transformer_blocks.0.attn1.to_q.weight": torch.ones(16, 16)},
+        str(folder / "loras" / "jib-up.safetensors"),
+    )
+    dolly, result = _make(engine, folder, DOLLY_IN)
+    crane, crane_result = _make(engine, folder, CRANE_UP)
+    pipe = engine._loaded.pipe
+    assert _applied(pipe) == [] and not pipe.get_list_adapters().get("transformer")
+    baseline, _ = _make(engine, plain, DOLLY_IN)
+    crane_baseline, _ = _make(engine, plain, CRANE_UP)
+    # the take is made, without the LoRA, and says why in one line
+    np.testing.assert_array_equal(dolly, baseline)
+    np.testing.assert_array_equal(crane, crane_baseline)
+    assert result.recipe["diffusers"]["camera_lora"]["applied"] is False
+    (note,) = [n for n in result.notes if "dolly_in.safetensors" in n]
+    assert "does not fit this model" in note and "size mismatch" in note and "\n" not in note
+    (note,) = [n for n in crane_result.notes if "jib-up.safetensors" in n]
+    assert "not a LoRA" in note and "made without it" in note
+
+
+def test_a_refine_lora_that_does_not_fit_makes_one_stage_and_says_why(
+    engine, models_dir, monkeypatch
+):
+    from tests.engine_diffusers.tiny_ltx2 import add_latent_upsampler
+
+    folder = _copy(models_dir, "tiny-ltx2-dev-misfit-refine")
+    if not (folder / "latent_upsampler").exists():
+        add_latent_upsampler(folder)
+    _misfit_lora(folder / "loras" / "ltx-2-19b-distilled-lora-384.safetensors")
+    calls = _adapters_per_call(monkeypatch)
+    frames, result = _make(engine, folder, NO_MOVE)
+    assert frames.shape == (9, H, W, 3)
+    (call,) = calls  # one pass at full size, with no LoRA
+    assert (call["width"], call["height"]) == (W, H) and call["adapters"] == []
+    assert "two_stage" not in result.recipe["diffusers"]
+    (note,) = [n for n in result.notes if "one stage" in n]
+    assert "ltx-2-19b-distilled-lora-384.safetensors does not fit this model" in note

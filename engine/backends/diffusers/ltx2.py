@@ -24,7 +24,10 @@ Camera-control LoRAs (Lightricks' dolly in/out/left/right, jib up/down, static):
 asks for one of those moves and the LoRA is installed, it is applied for that take. Installed
 means a ``.safetensors`` named after the move (``dolly-in``, ``jib_up``…) in ``loras/`` or
 ``camera_loras/`` inside the model folder, or a path in ``request.options["camera_loras"]``
-(``{"dolly_in": "/path/lora.safetensors"}``). Loading a LoRA needs the ``peft`` package.
+(``{"dolly_in": "/path/lora.safetensors"}``). Loading a LoRA needs the ``peft`` package (in the
+``diffusers`` extra). A file that is not a LoRA, or a LoRA made for another model, is skipped
+with a one-line note; every LoRA is unloaded once the take is made, so the cached pipeline
+never carries one into the next job.
 
 The two-stage path (LTX-2's published recipe, diffusers' LTX-2 docs "Two-stages Generation"):
 when the model folder has a ``latent_upsampler/`` (config + safetensors, as in Lightricks/LTX-2),
@@ -34,7 +37,8 @@ and a short refine pass at full size denoises them again from sigma 0.909 over d
 with the first pass's audio latents refined beside them so the sound stays in step. A distilled
 checkpoint refines as it is; a dev checkpoint needs Lightricks' distilled LoRA for that pass
 (a ``.safetensors`` with "distilled" in its name in ``loras/``, and the ``peft`` package), and
-without it is made in one stage at full size, with a note.
+without it (or when it does not load) is made in one stage at full size, with a note. The
+distilled LoRA is loaded before the first pass and switched on for the refine pass only.
 """
 
 from __future__ import annotations
@@ -171,6 +175,37 @@ def installed_camera_loras(folder: Path, configured: Mapping[str, Any] | None) -
     return found
 
 
+def lora_file_problem(path: Path) -> str | None:
+    """Why `path` is not a LoRA file diffusers can load (read from its safetensors header,
+    nothing loaded), or None: every tensor of a LoRA is named ``...lora...``."""
+    import json
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            if n > 100_000_000:
+                return "it is not a safetensors file"
+            header = json.loads(fh.read(n))
+    except (OSError, ValueError, struct.error):
+        return "it is not a safetensors file"
+    keys = [k for k in header if k != "__metadata__"]
+    if not keys:
+        return "it holds no tensors"
+    if not all("lora" in k for k in keys):
+        return "it holds weights that are not a LoRA's (a full checkpoint?)"
+    return None
+
+
+def _load_error(exc: BaseException) -> str:
+    """The telling line of a LoRA load error (a size mismatch names the layer)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for line in lines:
+        if "mismatch" in line:
+            return line[:200]
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
 def camera_lora_for(
     prompt: str, folder: Path, configured: Mapping[str, Any] | None
 ) -> tuple[str | None, Path | None]:
@@ -296,6 +331,16 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         )
         applied = self._apply_lora(ctx, move, lora)
         two_stage = self._two_stage_plan(ctx)
+        refine_lora = two_stage.get("lora") if two_stage is not None else None
+        if refine_lora is not None:
+            why = self._load_lora(ctx.loaded.pipe, refine_lora, REFINE_LORA)
+            if why is not None:
+                ctx.notes.append(
+                    f"{self.name}: made in one stage at full size: its refine LoRA "
+                    f"{refine_lora.name} {why.replace('it ', '', 1)} (put Lightricks' "
+                    "ltx-2-19b-distilled-lora-384.safetensors in the model folder's loras/)"
+                )
+                two_stage = refine_lora = None
         try:
             if two_stage is None:
                 video_latents, audio_latents = self._denoise(ctx, conditions, window.length, prompt)
@@ -304,7 +349,7 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
                     ctx, conditions, window.length, prompt, two_stage, move if applied else None
                 )
         finally:
-            if applied or (two_stage is not None and two_stage.get("lora")):
+            if applied or refine_lora is not None:  # the cached pipeline keeps no LoRA
                 ctx.loaded.pipe.unload_lora_weights()
         video = self._decode(ctx, video_latents)
         audio, rate = self._decode_audio(ctx, audio_latents)
@@ -352,9 +397,34 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
                 "made without it (pip install peft)"
             )
             return False
-        ctx.loaded.pipe.load_lora_weights(str(lora), adapter_name=move)
+        why = self._load_lora(ctx.loaded.pipe, lora, move)
+        if why is not None:
+            ctx.notes.append(
+                f"camera-control LoRA {lora.name} was not applied: {why}; made without it "
+                f"(use a LoRA made for {self.name})"
+            )
+            return False
         ctx.notes.append(f"camera-control LoRA {lora.name} applied ({move.replace('_', ' ')})")
         return True
+
+    @staticmethod
+    def _load_lora(pipe: Any, lora: Path, name: str) -> str | None:
+        """Load `lora` into the pipeline as adapter `name`; None, or why it could not (then no
+        trace of it is left in the pipeline)."""
+        why = lora_file_problem(lora)
+        if why is not None:
+            return why
+        try:
+            pipe.load_lora_weights(str(lora), adapter_name=name)
+        except Exception as exc:  # noqa: BLE001 - a LoRA for another model: say so, go on
+            log.warning("LoRA %s not loaded: %s", lora, exc)
+            try:
+                if name in pipe.get_list_adapters().get("transformer", []):
+                    pipe.delete_adapters(name)
+            except Exception:  # noqa: BLE001 - diffusers already removed what it added
+                pass
+            return f"it does not fit this model ({_load_error(exc)})"
+        return None
 
     def _steps_guidance(self, ctx: RunContext) -> tuple[int, float]:
         req = ctx.request
@@ -522,6 +592,12 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         pipe = ctx.loaded.pipe
         first, refine = self.two_stage_sizes(req.width, req.height, self.size_multiple)
         steps, guidance = self._steps_guidance(ctx)
+        lora = plan.get("lora")  # a dev checkpoint refines with the distilled LoRA (loaded)
+        if lora is not None:  # ... and makes its first pass without it
+            if camera_move:
+                pipe.set_adapters([camera_move], [1.0])
+            else:
+                pipe.disable_lora()
         small, audio = self._denoise(ctx, conditions, length, prompt, size=first)
         ctx.cancel.raise_if_cancelled()
         ctx.stage("upsample")
@@ -536,9 +612,8 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
                 output_type="latent",
                 return_dict=False,
             )[0]
-        lora = plan.get("lora")
-        if lora is not None:  # a dev checkpoint refines with the distilled LoRA
-            pipe.load_lora_weights(str(lora), adapter_name=REFINE_LORA)
+        if lora is not None:
+            pipe.enable_lora()
             names = [camera_move, REFINE_LORA] if camera_move else [REFINE_LORA]
             pipe.set_adapters(names, [1.0] * len(names))
         sigmas = list(STAGE_2_DISTILLED_SIGMA_VALUES)
