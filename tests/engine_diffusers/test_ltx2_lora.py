@@ -5,6 +5,7 @@ transformer, built in code and saved the way Lightricks ships theirs (ComfyUI ke
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from fractions import Fraction
 from pathlib import Path
@@ -79,9 +80,12 @@ def _request(model: Path, prompt: str, **kw):  # type: ignore[no-untyped-def]
     )
 
 
-def _make(engine, model: Path, prompt: str):  # type: ignore[no-untyped-def]
+def _make(engine, model: Path, prompt: str, **options):  # type: ignore[no-untyped-def]
     sink = CollectingSink()
-    result = engine.generate(_request(model, prompt), sink)
+    request = _request(model, prompt)
+    if options:
+        request = dataclasses.replace(request, options={**request.options, **options})
+    result = engine.generate(request, sink)
     return sink.array(), result
 
 
@@ -152,6 +156,40 @@ def _applied(pipe) -> list[str]:  # type: ignore[no-untyped-def]
         if isinstance(module, BaseTunerLayer) and not module.disable_adapters:
             names.update(module.active_adapters)
     return sorted(names)
+
+
+def test_a_camera_lora_runs_beside_fp8_weights(engine, plain, with_dolly_in, monkeypatch):
+    """With the fp8 speed lever the transformer's weights are stored as float8; the LoRA's
+    layers compute in the model's dtype with the file's exact values, and leave no trace."""
+    import torch
+    from safetensors.torch import load_file
+
+    lora_file = with_dolly_in / "loras" / "ltx-2-19b-lora-camera-control-dolly-in.safetensors"
+    want = load_file(str(lora_file))[
+        "diffusion_model.transformer_blocks.0.attn1.to_q.lora_A.weight"
+    ]
+    seen: list[torch.Tensor] = []
+    original = LTX2ConditionPipeline.__call__
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        layer = self.transformer.transformer_blocks[0].attn1.to_q
+        if hasattr(layer, "lora_A") and "dolly_in" in layer.lora_A:
+            seen.append(layer.lora_A["dolly_in"].weight.detach().clone())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LTX2ConditionPipeline, "__call__", spy)
+    fp8 = {"speed": {"fp8": True}}
+    dolly, result = _make(engine, with_dolly_in, DOLLY_IN, **fp8)
+    still, _ = _make(engine, with_dolly_in, NO_MOVE, **fp8)
+    assert result.recipe["speed"]["fp8"] is True
+    assert result.recipe["diffusers"]["camera_lora"]["applied"] is True
+    (weight,) = seen
+    assert weight.dtype == torch.float32  # the model's dtype on the CPU, not float8
+    torch.testing.assert_close(weight, want, rtol=0, atol=0)
+    dolly_plain, _ = _make(engine, plain, DOLLY_IN, **fp8)
+    still_plain, _ = _make(engine, plain, NO_MOVE, **fp8)
+    assert np.abs(dolly.astype(int) - dolly_plain.astype(int)).mean() > 1.0
+    np.testing.assert_array_equal(still, still_plain)
 
 
 def _adapters_per_call(monkeypatch: pytest.MonkeyPatch) -> list[dict]:

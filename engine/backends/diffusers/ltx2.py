@@ -206,6 +206,37 @@ def _load_error(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:200]
 
 
+def _lora_off_fp8(pipe: Any, lora: Path, name: str, dtype: Any) -> None:
+    """Under the fp8 speed lever (layerwise casting of the transformer), peft makes a LoRA's
+    layers in the float8 storage dtype of the layers they wrap, where nothing computes (and the
+    LoRA's values are rounded to float8). Put them in the compute dtype and copy the file's
+    values again: the LoRA runs as made, beside the fp8 weights."""
+    import torch
+
+    float8 = {getattr(torch, n) for n in ("float8_e4m3fn", "float8_e5m2") if hasattr(torch, n)}
+    moved = False
+    for module in pipe.transformer.modules():
+        for part in ("lora_A", "lora_B"):
+            layer = getattr(module, part, None)
+            if not isinstance(layer, torch.nn.ModuleDict) or name not in layer:
+                continue
+            layer = layer[name]
+            if layer.weight.dtype in float8:
+                layer.to(dtype)
+                moved = True
+    if not moved:
+        return
+    params = dict(pipe.transformer.named_parameters())
+    with torch.no_grad():
+        for key, value in pipe.lora_state_dict(str(lora)).items():
+            if key.startswith("transformer."):
+                key = key.removeprefix("transformer.")
+                key = key.replace(".lora_A.", f".lora_A.{name}.", 1)
+                key = key.replace(".lora_B.", f".lora_B.{name}.", 1)
+                if key in params:
+                    params[key].copy_(value.to(params[key].dtype))
+
+
 def camera_lora_for(
     prompt: str, folder: Path, configured: Mapping[str, Any] | None
 ) -> tuple[str | None, Path | None]:
@@ -333,7 +364,7 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         two_stage = self._two_stage_plan(ctx)
         refine_lora = two_stage.get("lora") if two_stage is not None else None
         if refine_lora is not None:
-            why = self._load_lora(ctx.loaded.pipe, refine_lora, REFINE_LORA)
+            why = self._load_lora(ctx.loaded.pipe, refine_lora, REFINE_LORA, ctx.loaded.dtype)
             if why is not None:
                 ctx.notes.append(
                     f"{self.name}: made in one stage at full size: its refine LoRA "
@@ -397,7 +428,7 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
                 "made without it (pip install peft)"
             )
             return False
-        why = self._load_lora(ctx.loaded.pipe, lora, move)
+        why = self._load_lora(ctx.loaded.pipe, lora, move, ctx.loaded.dtype)
         if why is not None:
             ctx.notes.append(
                 f"camera-control LoRA {lora.name} was not applied: {why}; made without it "
@@ -408,9 +439,10 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         return True
 
     @staticmethod
-    def _load_lora(pipe: Any, lora: Path, name: str) -> str | None:
+    def _load_lora(pipe: Any, lora: Path, name: str, dtype: Any = None) -> str | None:
         """Load `lora` into the pipeline as adapter `name`; None, or why it could not (then no
-        trace of it is left in the pipeline)."""
+        trace of it is left in the pipeline). `dtype`: the model's compute dtype, which the
+        LoRA's layers keep under fp8 layerwise casting (`_lora_off_fp8`)."""
         why = lora_file_problem(lora)
         if why is not None:
             return why
@@ -424,6 +456,8 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
             except Exception:  # noqa: BLE001 - diffusers already removed what it added
                 pass
             return f"it does not fit this model ({_load_error(exc)})"
+        if dtype is not None:
+            _lora_off_fp8(pipe, lora, name, dtype)
         return None
 
     def _steps_guidance(self, ctx: RunContext) -> tuple[int, float]:
