@@ -126,6 +126,10 @@ FP8_PARTS = frozenset({"transformer", "transformer_2"})
 # it counts in the weights, and with model offload it sits on the GPU next to the part there.
 UPSAMPLER_PART = "latent_upsampler"
 RESIDENT_PARTS = frozenset({UPSAMPLER_PART})
+# A LoRA loaded for every take (LTX-2 dev's distilled refine LoRA) is part ``<part>_lora``: its
+# layers live in that part, at the model's dtype (fp8 casts the part's own weights only), and
+# move with it under model offload.
+LORA_SUFFIX = "_lora"
 MEMORY_PLANS = ("full", "model_offload", "group_offload")
 
 
@@ -177,10 +181,15 @@ def part_bytes(
 
 def weights_and_largest(sizes: Mapping[str, int]) -> tuple[int, int]:
     """(every part's bytes, the most model offload holds on the GPU at once): the largest part
-    plus the `RESIDENT_PARTS`, which stay there whichever part is loaded."""
+    (with its LoRA's layers, ``<part>_lora``) plus the `RESIDENT_PARTS`, which stay there
+    whichever part is loaded."""
     resident = sum(n for name, n in sizes.items() if name in RESIDENT_PARTS)
-    largest = max((n for name, n in sizes.items() if name not in RESIDENT_PARTS), default=0)
-    return sum(sizes.values()), largest + resident
+    moving: dict[str, int] = {}
+    for name, n in sizes.items():
+        if name not in RESIDENT_PARTS:
+            base = name.removesuffix(LORA_SUFFIX)
+            moving[base] = moving.get(base, 0) + n
+    return sum(sizes.values()), max(moving.values(), default=0) + resident
 
 
 def plan_bytes(plan: str, weights: int, largest: int, *, pinned: bool = False) -> tuple[int, int]:

@@ -70,10 +70,30 @@ def test_ltx2_upsampler_counts_in_the_weights_when_its_takes_use_it(ltx2_folders
     assert upsampler > 0
     grow = upsampler * dtype_bytes
     weights, largest = _estimate(ltx2_folders["none"], dtype_bytes)
-    for key in ("distilled", "dev+lora"):  # both make takes in two stages
-        assert _estimate(ltx2_folders[key], dtype_bytes) == (weights + grow, largest + grow), key
+    assert _estimate(ltx2_folders["distilled"], dtype_bytes) == (weights + grow, largest + grow)
     # a dev checkpoint without its refine LoRA makes one stage: the upsampler is never loaded
     assert _estimate(ltx2_folders["dev"], dtype_bytes) == (weights, largest)
+
+
+def test_a_dev_checkpoints_refine_lora_counts_with_its_transformer(ltx2_folders):
+    """A dev checkpoint with its refine LoRA: the upsampler and the LoRA's layers (loaded for
+    every take, into the transformer, at the model's dtype even with fp8) both count."""
+    from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
+    from safetensors.torch import load_file
+
+    from engine.backends.diffusers import DiffusersEngine
+
+    folder = ltx2_folders["dev+lora"]
+    upsampler = _held(LTX2LatentUpsamplerModel.from_pretrained(folder / "latent_upsampler"))
+    lora_file = folder / "loras" / "ltx-2-19b-distilled-lora-384.safetensors"
+    lora = sum(t.numel() for t in load_file(str(lora_file)).values())
+    parts = DiffusersEngine().adapter_for(str(ltx2_folders["none"])).part_params()
+    for fp8 in (False, True):
+        sizes = {k: n * (1 if fp8 and k == "transformer" else 2) for k, n in parts.items()}
+        sizes["transformer"] += 2 * lora  # the LoRA moves with the transformer
+        want = sum(sizes.values()) + 2 * upsampler, max(sizes.values()) + 2 * upsampler
+        adapter = DiffusersEngine().adapter_for(str(folder))
+        assert adapter.weight_estimate(2, fp8=fp8) == want, fp8
 
 
 def test_the_upsampler_can_change_the_plan():

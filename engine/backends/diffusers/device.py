@@ -16,7 +16,8 @@
    What a plan needs comes from `engine.catalog.plan_bytes`, the rule the catalogue's figures
    come from: the weights at the dtype's bytes a parameter, the transformer at one with fp8
    casting (`engine.catalog.part_bytes`), plus activations; a latent upsampler the model's takes
-   load (LTX two-stage) counts too, on the GPU beside whichever part is there
+   load (LTX two-stage) counts too, on the GPU beside whichever part is there, and so does the
+   refine LoRA an LTX-2 dev checkpoint loads for every take, with its transformer
    (`engine.catalog.weights_and_largest`, `stored_params`). The plan is chosen from the memory
    this engine can use: what is free plus what its own loaded model holds
    (`DeviceInfo.available_bytes`, RAM likewise), so a model sitting on the GPU never makes the
@@ -185,17 +186,18 @@ def detect_device(prefer: str = "auto") -> DeviceInfo:
     return DeviceInfo("cpu", "CPU", ram, None, ram, bf16=False)
 
 
-def stored_params(folder: Any) -> int:
-    """Parameters in a folder's ``.safetensors`` files, counted from their headers' shapes
-    (nothing loaded; 0 for a file that cannot be read). How a part outside the pipeline's own
-    components (a latent upsampler) enters the memory plan."""
+def stored_params(where: Any) -> int:
+    """Parameters in a ``.safetensors`` file, or in a folder's, counted from their headers'
+    shapes (nothing loaded; 0 for a file that cannot be read). How a part outside the
+    pipeline's own components (a latent upsampler, a LoRA) enters the memory plan."""
     import json
     import math
     import struct
     from pathlib import Path
 
+    where = Path(where)
     total = 0
-    for path in sorted(Path(folder).glob("*.safetensors")):
+    for path in [where] if where.is_file() else sorted(where.glob("*.safetensors")):
         try:
             with open(path, "rb") as fh:
                 (n,) = struct.unpack("<Q", fh.read(8))

@@ -550,6 +550,19 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
             return None
         return folder
 
+    def part_params(self) -> dict[str, int]:
+        """The parts, the upsampler of the two stages, and a dev checkpoint's refine LoRA
+        (loaded for every take, into the transformer: ``transformer_lora``)."""
+        from engine.backends.diffusers.device import stored_params
+        from engine.catalog import LORA_SUFFIX
+
+        out = super().part_params()
+        if not self.distilled and self.two_stage_upsampler() is not None:
+            lora = self.refine_lora()
+            if lora is not None:
+                out["transformer" + LORA_SUFFIX] = stored_params(lora)
+        return out
+
     def refine_lora(self) -> Path | None:
         """Lightricks' distilled LoRA for a dev checkpoint's refine pass, if installed: a
         ``.safetensors`` with "distilled" in its name in the folder's ``loras/``."""
