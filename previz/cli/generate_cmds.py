@@ -43,8 +43,9 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     f.add_argument(
         "--priority",
         type=int,
-        default=0,
-        help="farm priority of these jobs: higher runs first (default 0)",
+        default=None,
+        help="priority of these jobs, here and on a farm: higher runs first "
+        "(default: the shot's priority, see `previz shot edit --priority`)",
     )
 
 
@@ -53,7 +54,8 @@ def _placed(gen: Any, svc: Any, a: argparse.Namespace) -> Any:
     from previz.services.farm import resolve_farm
 
     gen.queue.runs_on = resolve_farm(svc, getattr(a, "farm", None))
-    gen.queue.priority = int(getattr(a, "priority", 0) or 0)
+    given = getattr(a, "priority", None)
+    gen.queue.priority = None if given is None else int(given)
     return gen
 
 

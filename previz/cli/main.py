@@ -184,6 +184,7 @@ def _shot_fields(a: argparse.Namespace, fps) -> dict[str, Any]:  # type: ignore[
         "seed",
         "engine",
         "model",
+        "priority",
     ):
         v = getattr(a, key, None)
         if v is not None:
@@ -437,6 +438,12 @@ def _add_shot_fields(p: argparse.ArgumentParser, *, edit: bool) -> None:
         help="the engine this shot's new takes use (animatic, diffusers; '' = the default)",
     )
     p.add_argument("--model", help="the model this shot's new takes use (diffusers; '' = default)")
+    p.add_argument(
+        "--priority",
+        type=int,
+        help="priority of this shot's jobs, here and on a render farm: higher runs first "
+        "(-1000..1000, default 0)",
+    )
     if edit:
         p.add_argument("--trim-in", dest="trim_in", type=int, help="first frame of the take used")
         p.add_argument("--trim-out", dest="trim_out", type=int, help="frame after the last used")

@@ -63,6 +63,7 @@ class ShotInfo:
     engine: str = ""  # the engine new takes use; "" = the app's default
     model: str = ""  # the model (diffusers); "" = the default model
     script_status: str = ""  # "removed": its beat (or its whole scene) left the script
+    priority: int = 0  # its jobs' priority, higher first (the local queue and the farm)
 
     @property
     def label(self) -> str:

@@ -132,6 +132,8 @@ class Generation:
             "options": {"speed": dict(settings.speed)} if engine == "diffusers" else {},
             "long_method": choice.long_method or settings.long_method or "auto",
         }
+        if shot.priority:  # the shot's priority, unless the command gives one (JobQueue)
+            payload["priority"] = int(shot.priority)
         if choice.draft:
             self._draftify(payload)
         return payload
@@ -874,3 +876,119 @@ def _sha256_cached(path: Path, st: Any) -> str:
             _HASHES.clear()
         _HASHES[key] = digest
     return digest
+
+
+@dataclass(frozen=True)
+class ShotEvent:
+    """A window's progress as progress of its whole long shot."""
+
+    step: int
+    total: int
+    elapsed_s: float
+    eta_s: float | None
+    preview: Any
+    stage: str
+
+
+class LongChain:
+    """A long shot made window by window, wherever the windows run (the local worker or a render
+    farm): each window continues the previous one's lossless tail (and its recipe: the animatic
+    re-renders the same scene beyond its end rather than holding its last frame) and is
+    colour-matched to the first window's tail. A re-roll from window k continues window k-1 of
+    its parent take.
+
+    ``request()`` is the current window's request; ``window_done`` records what it made (its
+    files in their own folder) and moves on; ``take()`` is the take once ``finished``."""
+
+    def __init__(self, gen: Generation, p: dict[str, Any]) -> None:
+        self.gen, self.p = gen, p
+        self.windows: list[dict[str, Any]] = p["windows"]
+        reuse = p.get("reuse")
+        self.k: int = reuse["from"] if reuse else 0
+        self.prev: Any = None
+        self.ref: tuple[Any, ...] = ()
+        # where the next window starts in the shot: an engine may make a window a few frames
+        # longer than planned (a first window snapped to the model's frame rule); the window
+        # after it then makes that many fewer, so the take keeps the shot's length
+        self.at: int = self.windows[self.k]["start"]
+        if reuse and self.k > 0:
+            self.prev = gen.window_source(reuse["take_id"], self.k - 1)
+            if p.get("color_match", True):
+                self.ref = gen.window_source(reuse["take_id"], 0).tail
+            parent = gen.svc.take_by_id(reuse["take_id"])
+            self.at = sum(s.end - s.start for s in parent.segments[: self.k])
+        self.total = sum(w["end"] - w["start"] for w in self.windows[self.k :])
+        self.done_frames = 0
+        self.n = 0  # frames the current window makes
+        self.made: list[tuple[int, Any, Any]] = []
+
+    @property
+    def finished(self) -> bool:
+        return self.k >= len(self.windows)
+
+    @property
+    def stage(self) -> str:
+        return f"window {self.k + 1}/{len(self.windows)}"
+
+    def request(self) -> Any:
+        """The current window's request."""
+        from engine import api
+
+        p, k = self.p, self.k
+        self.n = n = max(1, self.windows[k]["end"] - self.at)
+        common = dict(
+            p,
+            op="generate",
+            num_frames=n,
+            expanded_prompt=self.windows[k]["expanded"],
+            seed=p["seed"] + k,
+        )
+        base = self.gen.build_request(common)
+        prev = self.prev
+        if prev is None:
+            return base
+        return api.Extend(
+            source=prev,
+            direction="forward",
+            prompt=base.prompt,
+            negative_prompt=base.negative_prompt,
+            width=prev.width,
+            height=prev.height,
+            num_frames=n,
+            fps=prev.fps,
+            seed=base.seed,
+            steps=base.steps,
+            guidance=base.guidance,
+            model=base.model,
+            labels=base.labels,
+            options=base.options,
+            reference_images=base.reference_images,
+            color_reference=self.ref,
+        )
+
+    def event(self, ev: Any) -> ShotEvent:
+        """A progress event of the current window, as progress of the whole shot."""
+        frac = ev.step / max(1, ev.total)
+        return ShotEvent(
+            self.done_frames + int(frac * self.n),
+            self.total,
+            ev.elapsed_s,
+            None,
+            ev.preview,
+            self.stage,
+        )
+
+    def window_done(self, wdir: Path, files: Any, result: Any) -> None:
+        """The current window made ``files`` (in ``wdir``): the next one continues it."""
+        import dataclasses
+
+        self.made.append((self.k, files, result))
+        self.prev = dataclasses.replace(files.source(wdir), recipe=dict(result.recipe))
+        if not self.ref and self.p.get("color_match", True):
+            self.ref = self.prev.tail
+        self.done_frames += self.n
+        self.at += int(files.num_frames)
+        self.k += 1
+
+    def take(self) -> NewTake:
+        return self.gen.new_long_take(self.p, self.made)

@@ -65,15 +65,15 @@ class JobQueue:
         self.engine = svc.engine
         self.folder: Path = svc.folder
         self.runner_id = f"{os.getpid()}"
-        # where new jobs run (``local`` or a farm address) and their farm priority (higher
-        # first); the CLI sets these from --farm / --priority before queueing
+        # where new jobs run (``local`` or a farm address) and their priority (higher first,
+        # here and on the farm); the CLI sets these from --farm / --priority before queueing
         self.runs_on: str | None = None  # None: the project's default farm, else the app's
-        self.priority = 0
+        self.priority: int | None = None  # None: the shot's priority (in the payload)
 
     # --- queue --------------------------------------------------------------------------------
 
     def enqueue(self, kind: str, payload: dict[str, Any], shot_id: int | None = None) -> JobInfo:
-        if self.priority:
+        if self.priority is not None:
             payload = dict(payload, priority=int(self.priority))
         with db.write(self.engine) as conn:
             pos = conn.execute(select(func.coalesce(func.max(J.c.position), 0))).scalar() + 1
@@ -110,12 +110,19 @@ class JobQueue:
             return [_info(r) for r in conn.execute(q).mappings()]
 
     def claim_next(self, only: set[int] | None = None) -> JobInfo | None:
-        """Take the first pending job (of ``only``, if given) and mark it running, atomically."""
+        """Take the first pending job (of ``only``, if given) and mark it running, atomically:
+        the highest priority first (a render farm orders its queue the same way), then the
+        first in the queue."""
         q = select(J).where(J.c.status == "pending")
         if only is not None:
             q = q.where(J.c.id.in_(only))
+        priority = func.coalesce(func.json_extract(J.c.payload, "$.priority"), 0)
         with db.write(self.engine) as conn:
-            r = conn.execute(q.order_by(J.c.position, J.c.id).limit(1)).mappings().first()
+            r = (
+                conn.execute(q.order_by(priority.desc(), J.c.position, J.c.id).limit(1))
+                .mappings()
+                .first()
+            )
             if r is None:
                 return None
             conn.execute(
@@ -222,7 +229,7 @@ class JobQueue:
         with self._placed(job.runs_on, int(job.payload.get("priority", 0))):
             return self.enqueue(job.kind, job.payload, job.shot_id)
 
-    def _placed(self, runs_on: str, priority: int) -> Any:
+    def _placed(self, runs_on: str, priority: int | None) -> Any:
         import contextlib
 
         @contextlib.contextmanager

@@ -54,6 +54,7 @@ A = schema.audio_segments  # a take's sound (path "" = silence, no file)
 
 SHOT_TEXT_FIELDS = ("prompt", "negative_prompt", "camera_notes", "notes", "dialogue", "scene")
 TRANSITIONS = ("cut", "dissolve", "fade_black", "dip_color")
+PRIORITY_LIMIT = 1000  # a shot's priority is -1000..1000 (higher first; 0 the default)
 
 
 @dataclass(frozen=True)
@@ -483,6 +484,7 @@ class ProjectService:
                     engine=r["engine"],
                     model=r["model"],
                     script_status="removed" if r["sequence_id"] in removed else r["script_status"],
+                    priority=r["priority"],
                 )
             )
         return out
@@ -600,6 +602,15 @@ class ProjectService:
             elif key == "transition_frames":
                 if not isinstance(value, int) or value < 0 or value > 10 * fps:
                     raise InvalidInput("transition length must be 0 to 10 seconds of frames")
+                out[key] = value
+            elif key == "priority":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise InvalidInput(f"priority {value!r} must be a whole number (higher first)")
+                if not -PRIORITY_LIMIT <= value <= PRIORITY_LIMIT:
+                    raise InvalidInput(
+                        f"priority {value} is out of range: give -{PRIORITY_LIMIT} to "
+                        f"{PRIORITY_LIMIT} (higher runs first, 0 is the default)"
+                    )
                 out[key] = value
             elif key == "engine":
                 out[key] = _check_engine(value)
@@ -813,6 +824,7 @@ class ProjectService:
                         "transition_color",
                         "engine",
                         "model",
+                        "priority",
                     )
                 }
                 values = self._validate_shot_fields(

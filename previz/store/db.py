@@ -49,6 +49,7 @@ KNOWN_REVISIONS = (
     "0004",
     "0005",
     "0006",
+    "0007",
 )  # in order; SCHEMA_HEAD is the last
 
 

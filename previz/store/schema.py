@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 metadata = MetaData()
 
@@ -96,6 +96,8 @@ shots = Table(
     Column("model", String(512), nullable=False, server_default=""),
     # 0005: the colour a dip_color transition into the shot goes through ("" = white).
     Column("transition_color", String(7), nullable=False, server_default=""),
+    # 0007: the priority of the shot's jobs, higher first (the local queue and the farm).
+    Column("priority", Integer, nullable=False, server_default="0"),
     UniqueConstraint("sequence_id", "code", name="uq_shot_code"),
 )
 Index("ix_shots_sequence_position", shots.c.sequence_id, shots.c.position)

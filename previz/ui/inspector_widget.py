@@ -157,6 +157,14 @@ class ShotInspectorWidget(QWidget):
         self._facts = ShotFactsReader(None)
         self.cut_frames: int | None = None  # what the cut plays of this shot (None: no take)
 
+        self.priority = QSpinBox()
+        self.priority.setRange(-1000, 1000)
+        self.priority.setKeyboardTracking(False)
+        self.priority.setToolTip(
+            "The priority of this shot's jobs, here and on a render farm: higher runs first "
+            "(0 is the default)"
+        )
+
         self.seed = _SeedBox()
         self.seed.setKeyboardTracking(False)
         self.seed.setToolTip(
@@ -230,6 +238,7 @@ class ShotInspectorWidget(QWidget):
         form.addRow("Seed", seed)
         form.addRow("Engine", self.engine)
         form.addRow("Model", self.model)
+        form.addRow("Priority", self.priority)
         form.addRow("Scene", self.scene)
         form.addRow("Camera", self.camera_notes)
         form.addRow("Dialogue", self.dialogue)
@@ -265,6 +274,7 @@ class ShotInspectorWidget(QWidget):
         self.seed_new.clicked.connect(self.new_seed)
         self.engine.currentIndexChanged.connect(lambda _i: self._engine_edited("engine"))
         self.model.editingFinished.connect(lambda: self._engine_edited("model"))
+        self.priority.valueChanged.connect(lambda _v: self._engine_edited("priority"))
         self.set_shot(None)
 
     def _picker(self, title: str, table: list[tuple[str, str, tuple[str, ...]]]) -> QComboBox:
@@ -348,6 +358,8 @@ class ShotInspectorWidget(QWidget):
                 self.scene.setText("")
                 self.camera_notes.setText("")
                 self.model.setText("")
+                with QSignalBlocker(self.priority):
+                    self.priority.setValue(0)
                 self.cut_frames = None
                 self.duration_info.setText("")
                 with QSignalBlocker(self.seed), QSignalBlocker(self.seed_lock):
@@ -370,6 +382,9 @@ class ShotInspectorWidget(QWidget):
                     self.engine.setCurrentIndex(max(0, self.engine.findData(shot.engine)))
             if "model" not in self._dirty and self.model.text() != shot.model:
                 self.model.setText(shot.model)
+            if "priority" not in self._dirty:
+                with QSignalBlocker(self.priority):
+                    self.priority.setValue(shot.priority)
             if "duration_frames" not in self._dirty:
                 with QSignalBlocker(self.duration):
                     self.duration.setValue(shot.duration_frames)
@@ -409,6 +424,7 @@ class ShotInspectorWidget(QWidget):
             self.notes,
             self.engine,
             self.model,
+            self.priority,
         ]
 
     def _set_text(self, w: QPlainTextEdit, field: str, value: str) -> None:
@@ -447,7 +463,12 @@ class ShotInspectorWidget(QWidget):
         """The shot's engine or model changed: save it now (one undoable edit)."""
         if self._loading or self.shot is None:
             return
-        value = self.engine.currentData() if field == "engine" else self.model.text().strip()
+        if field == "priority":
+            value = int(self.priority.value())
+        elif field == "engine":
+            value = self.engine.currentData()
+        else:
+            value = self.model.text().strip()
         if value != getattr(self.shot, field):
             self._dirty.add(field)
             self.commit()
@@ -579,6 +600,8 @@ class ShotInspectorWidget(QWidget):
                 values[field] = self.engine.currentData() or ""
             elif field == "model":
                 values[field] = self.model.text().strip()
+            elif field == "priority":
+                values[field] = int(self.priority.value())
         current = self.shot
         unchanged = {k for k, v in values.items() if k in TEXT_FIELDS and getattr(current, k) == v}
         if "duration_frames" in values and values["duration_frames"] == current.duration_frames:

@@ -229,7 +229,7 @@ def test_a_0005_project_upgrades_to_0006_keeps_everything_and_its_takes_are_sile
         """,
     )
     with ProjectService.open(folder) as svc:
-        assert svc.info()["schema"] == SCHEMA_HEAD == "0006"
+        assert svc.info()["schema"] == SCHEMA_HEAD
         shot = svc.shots()[0]
         assert (shot.prompt, shot.transition_kind, shot.transition_color) == (
             "WIDE, the pier",
@@ -246,3 +246,32 @@ def test_a_0005_project_upgrades_to_0006_keeps_everything_and_its_takes_are_sile
             assert conn.exec_driver_sql("SELECT runs_on FROM jobs").scalar() == "local"
             assert conn.exec_driver_sql("SELECT count(*) FROM audio_segments").scalar() == 0
     assert any("before-upgrade-0005" in p.name for p in db.backups(folder))
+
+
+def test_a_0006_project_upgrades_to_0007_and_its_shots_have_the_default_priority(
+    tmp_path: Path,
+) -> None:
+    """0007 adds shots.priority: every shot an older Previz made has priority 0; a new one can
+    be given, and the edit is undone like any other."""
+    folder = tmp_path / "Ranked.previz"
+    _old_project(
+        folder,
+        "0006",
+        """
+        INSERT INTO project (id, uid, name, created_at, app_version, settings)
+            VALUES (1, 'u6', 'Ranked Film', '2026-06-01T00:00:00Z', '0.0.6', '{}');
+        INSERT INTO sequences (id, name, position, scene, fps_num, fps_den, width, height,
+            aspect, drop_frame, created_at) VALUES
+            (1, 'Main', 0, '', 24, 1, 1280, 720, '16:9', 0, '2026-06-01T00:00:00Z');
+        INSERT INTO shots (id, sequence_id, position, code, prompt, duration_frames, created_at)
+            VALUES (1, 1, 0, '0010', 'WIDE, the pier', 96, '2026-06-01T00:00:00Z');
+        """,
+    )
+    with ProjectService.open(folder) as svc:
+        assert svc.info()["schema"] == SCHEMA_HEAD == "0007"
+        shot = svc.shots()[0]
+        assert (shot.prompt, shot.priority) == ("WIDE, the pier", 0)
+        assert svc.edit_shot(shot.id, priority=7).priority == 7
+        svc.undo()
+        assert svc.shots()[0].priority == 0
+    assert any("before-upgrade-0006" in p.name for p in db.backups(folder))
