@@ -1,7 +1,8 @@
 """LoRAs on LTX-2, really loaded (peft): a camera-control LoRA changes the take whose camera move
-asks for it and no other, and leaves the cached pipeline as it found it; a dev checkpoint's
-two-stage path refines with the distilled LoRA. The LoRAs are random ones for the tiny
-transformer, built in code and saved the way Lightricks ships theirs (ComfyUI keys)."""
+asks for it and no other, and leaves the cached pipeline as it found it (also beside the fp8
+speed lever); a dev checkpoint's two-stage path refines with the distilled LoRA; a file that
+does not fit is skipped with one line. The LoRAs are random ones for the tiny transformer,
+built in code and saved the way Lightricks ships theirs (ComfyUI keys)."""
 
 from __future__ import annotations
 

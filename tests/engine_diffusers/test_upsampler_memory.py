@@ -161,7 +161,7 @@ def test_two_stage_entries_count_their_upsampler_and_say_so(model_id, count):
 
 def test_one_stage_entries_have_no_upsampler():
     for e in CATALOG:
-        if e.family == "ltx" and not e.distilled or e.family in ("wan", "skyreels"):
+        if (e.family == "ltx" and not e.distilled) or e.family in ("wan", "skyreels"):
             assert catalog.UPSAMPLER_PART not in e.params.as_dict(), e.id
 
 
