@@ -212,6 +212,10 @@ class FarmClient:
     def forget(self, key: str) -> None:
         self._get(self.farm.forget.remote(key))
 
+    def keys(self, prefix: str) -> list[str]:
+        """The keys of the farm's jobs that start with ``prefix``."""
+        return list(self._get(self.farm.keys.remote(prefix)))
+
     def status(self) -> dict[str, Any]:
         return dict(self._get(self.farm.status.remote()))
 

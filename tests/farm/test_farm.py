@@ -40,6 +40,10 @@ class Events(RunnerListener):
     def __init__(self) -> None:
         self.progress: list[Any] = []
         self.takes: list[Any] = []
+        self.changed: list[Any] = []
+
+    def job_changed(self, job: Any) -> None:
+        self.changed.append(job)
 
     def job_progress(self, p: Any) -> None:
         self.progress.append(p)
@@ -48,7 +52,7 @@ class Events(RunnerListener):
         self.takes.append(take)
 
 
-def queue_jobs(svc: Any, address: str, *, seed: int = 7, priority: int = 0, shots=None):  # type: ignore[no-untyped-def]
+def queue_jobs(svc: Any, address: str, *, seed: int = 7, priority: int | None = None, shots=None):  # type: ignore[no-untyped-def]
     runner = JobRunner(svc)
     runner.queue.runs_on = address
     runner.queue.priority = priority
@@ -295,6 +299,41 @@ def test_the_farm_starts_higher_priority_jobs_first(farm: Any, make_project: Any
     assert started(high[0]) < started(low[2]) and started(high[0]) < started(low[3])
 
 
+def test_the_farm_starts_the_jobs_of_higher_priority_shots_first(
+    farm: Any, make_project: Any
+) -> None:
+    svc = make_project("ShotPrio", shots=5, frames=8)
+    shots = [s for q in svc.sequences() for s in svc.shots(q.id)]
+    for shot, prio in zip(shots, (0, 0, 1, 3, 2), strict=True):
+        svc.edit_shot(shot.id, priority=prio)
+    # two long jobs keep the engine actors busy while the three others are sent
+    blockers = [svc.edit_shot(s.id, duration_frames=48) for s in shots[:2]]
+    runner, jobs = queue_jobs(svc, farm.address)
+    runner.farm_debug = {"sleep_per_frame": 0.1}
+    assert [j.payload.get("priority", 0) for j in jobs] == [0, 0, 1, 3, 2]  # the shots'
+    assert runner.acquire()
+    for j in jobs[:2]:
+        runner.run_job(runner.queue.claim_next({j.id}))
+    for j in jobs[:2]:
+        wait_for(
+            lambda j=j: farm_state(farm.address, svc, j.id).get("status") == "running",
+            "the long jobs to hold the engine actors",
+        )
+    for j in jobs[2:]:  # sent in shot order: priorities 1, 3, 2
+        runner.run_job(runner.queue.claim_next({j.id}))
+    runner.run_pending()
+    runner.stop()
+
+    def started(job: Any) -> int:
+        done = runner.queue.get(job.id)
+        assert done.status == "done", done.message
+        return int(svc.take_by_id(done.take_id).recipe["farm"]["order"])
+
+    assert len(blockers) == 2
+    # the farm started the waiting jobs by their shots' priority: 3, then 2, then 1
+    assert started(jobs[3]) < started(jobs[4]) < started(jobs[2])
+
+
 def test_farm_status_shows_nodes_gpus_and_the_engines_loaded(
     farm: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -405,6 +444,93 @@ def test_a_ray_client_address_runs_jobs_with_progress(farm: Any, make_project: A
     assert job.runs_on.startswith("ray://")
     assert [p.step for p in ev.progress if p.job_id == job.id][-1] == 12
     assert len(frames_of(svc, svc.take_by_id(job.take_id))) == 12
+
+
+def long_job(svc: Any, address: str, *, seed: int = 5) -> tuple[JobRunner, Any]:
+    runner = JobRunner(svc)
+    runner.gen.queue.runs_on = address
+    shot = svc.shots()[0]
+    job = runner.gen.generate(shot.id, EngineChoice(engine="animatic", seed=seed), window_frames=12)
+    assert job[0].payload["op"] == "long" and len(job[0].payload["windows"]) == 3
+    return runner, job[0]
+
+
+def test_a_long_shot_runs_on_the_farm_window_by_window_with_the_frames_it_has_locally(
+    farm: Any, make_project: Any
+) -> None:
+    from previz.services.farm import FarmClient
+
+    made = []
+    for name, address in (("LongLocal", "local"), ("LongFarm", farm.address)):
+        svc = make_project(name, shots=1, frames=36)
+        runner, job = long_job(svc, address)
+        ev = Events()
+        runner.add_listener(ev)
+        assert runner.acquire()
+        runner.run_pending()
+        runner.stop()
+        done = runner.queue.get(job.id)
+        assert done.status == "done", done.message
+        made.append((svc, svc.take_by_id(done.take_id), ev))
+    (ls, lt, _), (rs, rt, rev) = made
+    assert rt.recipe["farm"]["address"] == farm.address
+    assert len(lt.segments) == len(rt.segments) == 3  # one clip per window, as locally
+    a, b = frames_of(ls, lt), frames_of(rs, rt)
+    assert len(a) == len(b) == 36
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    # the shot's progress, window by window, up to its last frame
+    assert {"window 1/3", "window 2/3", "window 3/3"} <= {p.stage for p in rev.progress}
+    assert {p.total for p in rev.progress} == {36} and max(p.step for p in rev.progress) == 36
+    # the job panel is told where the shot runs (it reloads the job on job_changed)
+    assert any(j.message.startswith("farm: on node") for j in rev.changed)
+    # every window's request was dropped from the cluster once its files were in
+    assert FarmClient(farm.address).keys(str(rs.store.project_row()["uid"])) == []
+
+
+def test_cancel_stops_a_long_shot_on_the_farm_at_its_current_window(
+    farm: Any, make_project: Any
+) -> None:
+    from previz.services.farm import FarmClient
+
+    svc = make_project("LongCancel", shots=1, frames=36)
+    runner, job = long_job(svc, farm.address)
+    runner.farm_debug = {"sleep_per_frame": 0.3}
+    ev = Events()
+    runner.add_listener(ev)
+    assert runner.acquire()
+    runner.run_job(runner.queue.claim_next())
+    wait_for(lambda: any(p.stage == "window 2/3" for p in ev.progress), "the second window")
+    assert runner.cancel(job.id)
+    runner.run_pending()
+    runner.stop()
+    done = runner.queue.get(job.id)
+    assert (done.status, done.take_id) == ("canceled", None)
+    assert list(svc.takes(job.shot_id)) == []
+    assert not any(p.stage == "window 3/3" for p in ev.progress)  # never sent
+    assert FarmClient(farm.address).keys(str(svc.store.project_row()["uid"])) == []
+
+
+def test_a_long_shot_whose_sender_exits_mid_shot_becomes_interrupted_and_retryable(
+    farm: Any, make_project: Any
+) -> None:
+    from previz.services.farm import FarmClient
+
+    svc = make_project("LongExit", shots=1, frames=36)
+    runner, job = long_job(svc, farm.address)
+    runner.farm_debug = {"sleep_per_frame": 0.3}
+    assert runner.acquire()
+    runner.run_job(runner.queue.claim_next())
+    uid = str(svc.store.project_row()["uid"])
+    wait_for(lambda: FarmClient(farm.address).keys(uid), "the first window on the farm")
+    runner.stop()  # the sender exits mid-shot
+    later = JobRunner(svc)
+    assert later.acquire()
+    done = later.queue.get(job.id)
+    assert done.status == "interrupted" and "retry" in done.message
+    assert FarmClient(farm.address).keys(uid) == []  # its window was dropped
+    again = later.queue.retry(job.id)
+    assert (again.status, again.runs_on) == ("pending", farm.address)
+    later.stop()
 
 
 def test_a_worker_node_dying_mid_job_gives_one_take_after_a_retry(
