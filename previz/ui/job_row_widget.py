@@ -1,4 +1,5 @@
-"""One job in the queue panel: what it makes, its state, progress, ETA and live preview."""
+"""One job in the queue panel: what it makes, its state, progress, ETA and live preview, and
+where a render-farm job runs (its farm, waiting for a node or on which node)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,25 @@ STATUS_NAMES = {
     "canceled": "Cancelled",
     "interrupted": "Interrupted",
 }
+
+
+FARM_PREFIX = "farm: "  # the runner's note of where a farm job is ("farm: on node …")
+
+
+def farm_place(job: JobInfo, p: JobProgress | None = None) -> str:
+    """Where a queued or running farm job runs: its farm's address and, while it runs, what
+    the farm says ("waiting for a node", "on node 1a2b3c4d"); "" for a local or finished job."""
+    if job.runs_on in ("", "local") or job.status not in ("pending", "running"):
+        return ""
+    detail = ""
+    if job.status == "running":
+        if p is not None and p.stage.startswith(FARM_PREFIX):
+            detail = p.stage.removeprefix(FARM_PREFIX)
+        elif job.message.startswith(FARM_PREFIX):
+            detail = job.message.removeprefix(FARM_PREFIX)
+        elif job.message.startswith("sent to the farm"):
+            detail = "sent"
+    return f"farm {job.runs_on}" + (f": {detail}" if detail else "")
 
 
 def format_eta(seconds: float | None) -> str:
@@ -170,7 +190,8 @@ class JobRowWidget(QFrame):
         name = STATUS_NAMES.get(job.status, job.status)
         p = self.progress_info
         if job.status == "running" and p is not None:
-            stage = f"{p.stage} " if p.stage and p.stage not in ("generate",) else ""
+            shown = p.stage and p.stage != "generate" and not p.stage.startswith(FARM_PREFIX)
+            stage = f"{p.stage} " if shown else ""
             eta = format_eta(p.eta_s)
             text = f"Running {stage}{p.step}/{p.total}" + (f" · ETA {eta}" if eta else "")
         elif job.status == "failed":
@@ -179,5 +200,8 @@ class JobRowWidget(QFrame):
             text = f"{name}: {job.message}" if job.status != "done" else f"Done · {job.message}"
         else:
             text = name
+        where = farm_place(job, p)
+        if where:
+            text = f"{text} · {where}"
         self.status.setText(text)
         self.status.setToolTip(text)
