@@ -301,6 +301,13 @@ class Farm:
             for name, a in list(self.actors.items()):
                 if a["node"] and a["node"] not in alive:
                     self.actors.pop(name)
+                elif a["state"] == "starting" and self._slots(a["gpus"], alive) == 0:
+                    # started while its node was still listed alive: no live node can hold it
+                    # now, so it would wait out READY_TIMEOUT_S and its jobs with it; end it so
+                    # the scheduler fails them (no live node) at once
+                    self.actors.pop(name)
+                    with contextlib.suppress(Exception):
+                        ray.kill(a["handle"])
 
     def _slots(self, gpus: float, alive: dict[str, dict[str, float]]) -> int:
         """How many engine actors needing ``gpus`` the live nodes hold (head included only
