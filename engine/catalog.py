@@ -635,7 +635,13 @@ CATALOG: tuple[CatalogEntry, ...] = (
         distilled=True,
         default_steps=8,
         default_guidance=1.0,
-        notes=_LTX2_NOTES + "; the distilled checkpoint as a diffusers folder (check the id)",
+        # Lightricks publish the distilled LTX-2 as one file (ltx-2-19b-distilled.safetensors in
+        # Lightricks/LTX-2), not as a diffusers folder; no official diffusers repo of it was
+        # found to verify this id against (2026-12-07)
+        notes=_LTX2_NOTES
+        + "; Lightricks publish this checkpoint as a single file, not a diffusers folder: add "
+        "your diffusers conversion with `previz models add FOLDER`, or use the dev entry with "
+        "the distilled LoRA (Lightricks/LTX-2-19b-distilled-LoRA-384) in its loras/ folder",
     ),
     CatalogEntry(
         id="Wan-AI/Wan2.2-T2V-A14B-Diffusers",
