@@ -226,7 +226,10 @@ class JobQueue:
                 f"job {job_id} is {job.status}; only a failed, cancelled or "
                 "interrupted job can be retried"
             )
-        with self._placed(job.runs_on, int(job.payload.get("priority", 0))):
+        # a retry is the same job again: same place, same payload (no priority added to one
+        # that had none)
+        prio = job.payload.get("priority")
+        with self._placed(job.runs_on, None if prio is None else int(prio)):
             return self.enqueue(job.kind, job.payload, job.shot_id)
 
     def _placed(self, runs_on: str, priority: int | None) -> Any:
