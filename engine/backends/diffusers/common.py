@@ -372,6 +372,21 @@ def derived_pipeline(loaded: LoadedModel, name: str, build: Any) -> Any:
     return made
 
 
+def latent_upsample_pipeline(
+    loaded: LoadedModel, folder: Any, model_cls: Any, pipeline_cls: Any
+) -> Any:
+    """A latent-upsample pipeline (LTX-Video's or LTX-2's) over the loaded VAE and the
+    upsampler in ``folder``, made once per load; the upsampler is small and stays on the
+    device."""
+
+    def build(base: dict[str, Any]) -> Any:
+        model = model_cls.from_pretrained(str(folder), **pretrained_kwargs(loaded.dtype))
+        model.to(loaded.pipe._execution_device)
+        return pipeline_cls(vae=base["vae"], latent_upsampler=model)
+
+    return derived_pipeline(loaded, "upsample", build)
+
+
 class WindowedSteps:
     """The step callback of ONE pipeline call that loops over windows (a long-video call): the
     pipeline counts steps from 0 in each window; this reports them as one run (window w, step

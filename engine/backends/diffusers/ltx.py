@@ -59,6 +59,7 @@ from engine.backends.diffusers.common import (
     Window,
     WindowedSteps,
     derived_pipeline,
+    latent_upsample_pipeline,
     pretrained_kwargs,
     read_source_frames,
     stream_temporal_decode,
@@ -662,14 +663,9 @@ class LTXAdapter(LTXVaeFacts, Adapter):
         from diffusers import LTXLatentUpsamplePipeline
         from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 
-        def build(base: dict[str, Any]) -> Any:
-            model = LTXLatentUpsamplerModel.from_pretrained(
-                str(folder), **pretrained_kwargs(loaded.dtype)
-            )
-            model.to(loaded.pipe._execution_device)  # small: kept on the device
-            return LTXLatentUpsamplePipeline(vae=base["vae"], latent_upsampler=model)
-
-        return derived_pipeline(loaded, "upsample", build)
+        return latent_upsample_pipeline(
+            loaded, folder, LTXLatentUpsamplerModel, LTXLatentUpsamplePipeline
+        )
 
     def upsampler_tone_map(self, folder: Any) -> float:
         """`TONE_MAP_098` for LTX-Video 0.9.8 (its model or upsampler named so), else 0."""

@@ -65,7 +65,7 @@ from engine.backends.diffusers.common import (
     LoadedModel,
     RunContext,
     Window,
-    derived_pipeline,
+    latent_upsample_pipeline,
     pretrained_kwargs,
 )
 from engine.backends.diffusers.ltx import LTXVaeFacts
@@ -611,14 +611,9 @@ class LTX2Adapter(LTXVaeFacts, Adapter):
         from diffusers import LTX2LatentUpsamplePipeline
         from diffusers.pipelines.ltx2.latent_upsampler import LTX2LatentUpsamplerModel
 
-        def build(base: dict[str, Any]) -> Any:
-            model = LTX2LatentUpsamplerModel.from_pretrained(
-                str(folder), **pretrained_kwargs(loaded.dtype)
-            )
-            model.to(loaded.pipe._execution_device)  # small: kept on the device
-            return LTX2LatentUpsamplePipeline(vae=base["vae"], latent_upsampler=model)
-
-        return derived_pipeline(loaded, "upsample", build)
+        return latent_upsample_pipeline(
+            loaded, folder, LTX2LatentUpsamplerModel, LTX2LatentUpsamplePipeline
+        )
 
     def _two_stage(
         self,
