@@ -59,6 +59,13 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str, str]]:
     then the player's own keys."""
     rows: list[tuple[str, str, str]] = []
     seen: set[int] = set()
+    # Undo and Redo name the edit they would undo ("Undo Add shot 0010"); the table names the
+    # action itself
+    fixed = {
+        id(a): name
+        for name in ("Undo", "Redo")
+        if (a := getattr(window, f"{name.lower()}_action", None)) is not None
+    }
 
     def walk(menu: QMenu, path: str) -> None:
         for a in menu.actions():
@@ -71,7 +78,7 @@ def shortcut_rows(window: QWidget) -> list[tuple[str, str, str]]:
             keys = action_keys(a)
             if keys and id(a) not in seen:
                 seen.add(id(a))
-                rows.append((action_label(a), keys, path))
+                rows.append((fixed.get(id(a), action_label(a)), keys, path))
 
     bar = window.menuBar() if hasattr(window, "menuBar") else None
     if bar is not None:
