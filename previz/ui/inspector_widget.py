@@ -140,6 +140,7 @@ class ShotInspectorWidget(QWidget):
         self.move_pick = self._picker("Camera move", shot_grammar.CAMERA_MOVES)
         self.style_pick = _shrinkable(QComboBox())
         self.style_pick.setToolTip("Style preset (an @element of kind style)")
+        self.style_pick.addItem("Style: none")  # until the project's style presets are known
         for box in (self.size_pick, self.angle_pick, self.move_pick, self.style_pick):
             box.currentIndexChanged.connect(lambda _i, b=box: self._tip_picker(b))
         self.size_pick.activated.connect(lambda i: self._pick(shot_grammar.with_shot_size, i))

@@ -838,7 +838,7 @@ class QtMainWindow(QMainWindow):
                 secs = int(self.timeline.total_frames() / seq.fps)
                 self.seq_title.setText(seq.name)
                 self.seq_info.setText(
-                    f"  {len(shots)} shots · {secs // 60}:{secs % 60:02d} cut · "
+                    f"  {len(shots)} shot{'' if len(shots) == 1 else 's'} · {secs // 60}:{secs % 60:02d} cut · "
                     f"{seq.width}x{seq.height}"
                 )
             else:

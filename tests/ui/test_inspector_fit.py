@@ -155,3 +155,15 @@ def test_the_window_fits_a_1280_wide_screen_with_and_without_a_project(
     assert w.open_project(new_project(["WIDE, dusk"]))
     QApplication.processEvents()
     assert w.minimumSizeHint().width() <= 1280, "the window with a project is wider than 1280"
+
+
+def test_a_project_without_style_presets_shows_style_none_and_one_shot(
+    qtbot, new_project, open_window
+) -> None:
+    """The style picker reads "Style: none" (it was blank until a preset existed), and the
+    sequence header counts "1 shot", not "1 shots"."""
+    w = open_window(new_project(["WIDE, dusk"]))
+    w.timeline.select([w.svc.shots()[0].id])
+    qtbot.waitUntil(lambda: w.inspector.title.text() == "Shot 0010", timeout=5000)
+    assert w.inspector.style_pick.currentText() == "Style: none"
+    assert w.seq_info.text().strip().startswith("1 shot ·")
