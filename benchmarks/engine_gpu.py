@@ -138,25 +138,14 @@ LTX2_19B = dict(
     num_layers=48,
     caption_channels=3840,
 )
-LTX2_TINY = dict(  # tests/engine_diffusers/tiny_ltx2.py's transformer
-    in_channels=4,
-    out_channels=4,
-    patch_size=1,
-    patch_size_t=1,
-    num_attention_heads=2,
-    attention_head_dim=8,
-    cross_attention_dim=16,
-    audio_in_channels=4,
-    audio_out_channels=4,
-    audio_num_attention_heads=2,
-    audio_attention_head_dim=4,
-    audio_cross_attention_dim=8,
-    num_layers=2,
-    qk_norm="rms_norm_across_heads",
-    caption_channels=32,
-    rope_double_precision=False,
-    rope_type="split",
-)
+
+
+def _ltx2_tiny() -> dict[str, Any]:
+    """The test suite's tiny LTX-2 transformer (tests/engine_diffusers/tiny_ltx2.py)."""
+    from tests.engine_diffusers.tiny_ltx2 import TRANSFORMER
+
+    return dict(TRANSFORMER)
+
 
 # Dense bf16 tensor-core peaks (FLOP/s), by a substring of the CUDA device name.
 PEAKS = (
@@ -206,7 +195,7 @@ def shapes(tiny: bool) -> dict[str, Shape]:
         return {
             "ltx": Shape("LTX-Video (tiny)", LTX_TINY, 8, 3, 4, 6, 16, True, family="ltx"),
             "wan": Shape("Wan 2.1 (tiny)", WAN_TINY, 16, 3, 8, 12, 16, False, family="wan"),
-            "ltx2": Shape("LTX-2 (tiny)", LTX2_TINY, 4, 3, 4, 6, 16, True, 10, "ltx2"),
+            "ltx2": Shape("LTX-2 (tiny)", _ltx2_tiny(), 4, 3, 4, 6, 16, True, 10, "ltx2"),
         }
     return {
         # 5 s at 24 fps = 121 frames, 768x512: latent (121-1)/8+1 = 16 frames, 16x24 (32x VAE)

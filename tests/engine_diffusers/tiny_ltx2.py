@@ -71,6 +71,29 @@ def _gemma3():  # type: ignore[no-untyped-def]
     return Gemma3ForConditionalGeneration(cfg)
 
 
+# the tiny LTX-2 transformer (two blocks: the step cache and offload paths need more than one);
+# caption_channels is the tiny text encoder's width. benchmarks/engine_gpu.py times it too.
+TRANSFORMER: dict = dict(
+    in_channels=4,
+    out_channels=4,
+    patch_size=1,
+    patch_size_t=1,
+    num_attention_heads=2,
+    attention_head_dim=8,
+    cross_attention_dim=16,
+    audio_in_channels=4,
+    audio_out_channels=4,
+    audio_num_attention_heads=2,
+    audio_attention_head_dim=4,
+    audio_cross_attention_dim=8,
+    num_layers=2,
+    qk_norm="rms_norm_across_heads",
+    caption_channels=32,
+    rope_double_precision=False,
+    rope_type="split",
+)
+
+
 def build_ltx2(path: Path) -> Path:
     """A tiny LTX2Pipeline folder (video VAE 2x spatial / 2x temporal, 4 latent channels;
     audio at 16 kHz)."""
@@ -89,25 +112,7 @@ def build_ltx2(path: Path) -> Path:
     hidden = text_encoder.config.text_config.hidden_size
     layers = text_encoder.config.text_config.num_hidden_layers
     torch.manual_seed(0)
-    transformer = LTX2VideoTransformer3DModel(
-        in_channels=4,
-        out_channels=4,
-        patch_size=1,
-        patch_size_t=1,
-        num_attention_heads=2,
-        attention_head_dim=8,
-        cross_attention_dim=16,
-        audio_in_channels=4,
-        audio_out_channels=4,
-        audio_num_attention_heads=2,
-        audio_attention_head_dim=4,
-        audio_cross_attention_dim=8,
-        num_layers=2,
-        qk_norm="rms_norm_across_heads",
-        caption_channels=hidden,
-        rope_double_precision=False,
-        rope_type="split",
-    )
+    transformer = LTX2VideoTransformer3DModel(**dict(TRANSFORMER, caption_channels=hidden))
     torch.manual_seed(0)
     connectors = LTX2TextConnectors(
         caption_channels=hidden,
