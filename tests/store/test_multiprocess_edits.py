@@ -141,3 +141,23 @@ def test_nothing_in_the_product_opens_the_live_database_files_directly() -> None
                 if DIRECT_ACCESS.search(code):
                     offenders.append(f"{path.relative_to(REPO)}:{lineno}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_priority_set_from_the_cli_reaches_the_open_app_and_survives(tmp_path: Path) -> None:
+    """Shot priority (migration 0007) is edited like any field: a CLI process sets it while the
+    app holds the project open; the app sees it at once, its own edit after it is kept too."""
+    folder = tmp_path / "Prio.previz"
+    ProjectService.create(folder).close()
+    app = ProjectService.open(folder)
+    try:
+        shot = app.add_shot(prompt="WIDE, dusk")
+        r = previz("shot", "edit", folder, shot.label, "--priority", "5")
+        assert r.returncode == 0, r.stderr
+        assert app.shot(shot.id).priority == 5, "the app does not see the CLI's priority"
+        app.edit_shot(shot.id, prompt="WIDE, night")
+    finally:
+        app.close()
+    r = previz("shot", "list", folder, "--json")
+    assert r.returncode == 0, r.stderr
+    (row,) = json.loads(r.stdout)
+    assert (row["priority"], row["prompt"]) == (5, "WIDE, night")
