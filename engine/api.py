@@ -14,6 +14,11 @@ One frozen request type per operation, all sharing the common fields of `Generat
 - `Loop`             a shot whose last frame leads back into its first; with a `source`, the new
                      frames lead from the source's last frame back to its first (source + new
                      frames play as a seamless loop).
+- `Inpaint`          a region edit: inside a mask (still or keyframed), the source take's frames
+                     replaced by what the prompt says; outside it (dilated by the feather) the
+                     source's frames as they were.
+- `Cinemagraph`      a still that moves only inside a mask, as the prompt says; outside it
+                     (dilated by the feather) the still, unchanged; optionally a seamless loop.
 
 An engine turns a request into frames that stream into a sink (anything with
 ``write(frame: np.ndarray)``), reports `ProgressEvent`s, honours a `CancelToken` at every
@@ -53,9 +58,13 @@ __all__ = [
     "GenerationRequest",
     "GenerationResult",
     "ImageToVideo",
+    "Cinemagraph",
+    "Inpaint",
+    "MaskKey",
     "LONG_SHOT",
     "LongShot",
     "Loop",
+    "REGION_OPERATIONS",
     "PinnedImage",
     "ProgressEvent",
     "ProgressReporter",
@@ -82,7 +91,22 @@ MIN_SIDE = 64
 MAX_SIDE = 4096
 MAX_FPS = 240
 
-OPERATIONS = frozenset({"text_to_video", "image_to_video", "extend", "bridge", "remix", "loop"})
+OPERATIONS = frozenset(
+    {
+        "text_to_video",
+        "image_to_video",
+        "extend",
+        "bridge",
+        "remix",
+        "loop",
+        "inpaint",
+        "cinemagraph",
+    }
+)
+# Region edits: the operations that take a mask (see engine.masks)
+REGION_OPERATIONS = frozenset({"inpaint", "cinemagraph"})
+DEFAULT_FEATHER = 8  # pixels: the soft edge of a region edit's mask, outside the mask
+MAX_FEATHER = 256
 # A whole long shot in one call, for engines with a long-video pipeline (see `LongShot`); not
 # one of OPERATIONS: an engine that lists it in its capabilities has such a pipeline.
 LONG_SHOT = "long"
@@ -300,7 +324,7 @@ class GenerationRequest:
         fields.setdefault("width", source.width)
         fields.setdefault("height", source.height)
         fields.setdefault("fps", source.fps)
-        if cls is Remix:
+        if cls is Remix or cls is Inpaint:
             fields.setdefault("num_frames", source.num_frames)
         return cls(**fields)
 
@@ -406,6 +430,80 @@ class Loop(GenerationRequest):
 
     def conditioning(self) -> dict[str, Any]:
         return {"source": self.source.describe()} if self.source is not None else {}
+
+
+@dataclass(frozen=True)
+class MaskKey:
+    """A region mask: a lossless image the size of the request (white = the region).
+
+    `frame_index` None: the mask holds for every frame. Keys at frames: a moving mask,
+    interpolated between keys and held before the first and after the last (engine.masks).
+    """
+
+    path: Path
+    frame_index: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+        if self.frame_index is not None:
+            object.__setattr__(self, "frame_index", int(self.frame_index))
+
+    def describe(self) -> dict[str, Any]:
+        return {"path": str(self.path), "frame_index": self.frame_index}
+
+
+def _mask_keys(masks: Any) -> tuple[MaskKey, ...]:
+    if isinstance(masks, MaskKey | str | Path):
+        masks = (masks,)
+    return tuple(m if isinstance(m, MaskKey) else MaskKey(Path(m)) for m in masks)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inpaint(GenerationRequest):
+    """A region edit of a take: inside `masks` what the prompt says, outside the source's frames.
+
+    The result has the source's size, fps and frame count (use ``Inpaint.for_source``). The
+    region is the mask; the output may differ from the source only within `feather` pixels of
+    it (a soft seam that fades from the new pixels to the source's).
+    """
+
+    operation: ClassVar[str] = "inpaint"
+    source: ClipSource
+    masks: tuple[MaskKey, ...]
+    feather: int = DEFAULT_FEATHER
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "masks", _mask_keys(self.masks))
+
+    def conditioning(self) -> dict[str, Any]:
+        return {"source": self.source.describe(), "masks": [m.describe() for m in self.masks]}
+
+    def recipe_fields(self) -> dict[str, Any]:
+        return {"feather": self.feather}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cinemagraph(GenerationRequest):
+    """A still that moves only inside `mask`, as the prompt says; `loop`: the frame after the
+    last is the first. Outside the mask (dilated by `feather`) every frame is the still."""
+
+    operation: ClassVar[str] = "cinemagraph"
+    image: Path
+    mask: Path
+    feather: int = DEFAULT_FEATHER
+    loop: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "image", Path(self.image))
+        object.__setattr__(self, "mask", Path(self.mask))
+
+    def conditioning(self) -> dict[str, Any]:
+        return {"image": str(self.image), "mask": str(self.mask)}
+
+    def recipe_fields(self) -> dict[str, Any]:
+        return {"feather": self.feather, "loop": self.loop}
 
 
 @dataclass(frozen=True)
@@ -582,6 +680,49 @@ def _check_source(source: ClipSource, name: str, need: Iterable[str]) -> None:
             _check_image(p, f"{name} {part} frame")
 
 
+def _check_region(request: Inpaint | Cinemagraph) -> None:
+    """The prompt, feather and masks of a region edit (sizes and contents: engine.masks)."""
+    op = request.operation
+    if not request.prompt.strip():
+        what = "inside the mask" if op == "inpaint" else "how the masked region moves"
+        raise RequestError(f"{op} needs a prompt saying {what}, e.g. 'a red car' or 'water ripples'")
+    f = request.feather
+    if not isinstance(f, int) or isinstance(f, bool) or not 0 <= f <= MAX_FEATHER:
+        raise RequestError(f"feather must be a whole number of pixels from 0 to {MAX_FEATHER}, got {f!r}")
+    if isinstance(request, Inpaint):
+        if not request.masks:
+            raise RequestError("inpaint needs a mask: paint one, or give --mask FILE or --box X,Y,W,H")
+        if request.num_frames != request.source.num_frames:
+            raise RequestError(
+                f"inpaint makes the source take's {request.source.num_frames} frames (asked for "
+                f"{request.num_frames}); use Inpaint.for_source(...)"
+            )
+        held = [m for m in request.masks if m.frame_index is None]
+        if held and len(request.masks) > 1:
+            raise RequestError(
+                "give either one mask for the whole take or masks at frames (FILE@FRAME), not both"
+            )
+        seen: set[int] = set()
+        for m in request.masks:
+            if m.frame_index is not None:
+                if not 0 <= m.frame_index < request.num_frames:
+                    raise RequestError(
+                        f"mask {m.path.name} is keyed at frame {m.frame_index}, outside the take's "
+                        f"{request.num_frames} frames (0..{request.num_frames - 1})"
+                    )
+                if m.frame_index in seen:
+                    raise RequestError(f"two masks are keyed at frame {m.frame_index}; key one per frame")
+                seen.add(m.frame_index)
+        paths = [m.path for m in request.masks]
+    else:
+        _check_image(request.image, "cinemagraph still")
+        paths = [request.mask]
+    from engine.masks import read_mask  # cv2/numpy: only when a region edit is checked
+
+    for p in paths:
+        read_mask(p, request.width, request.height)
+
+
 def _source_needs(request: GenerationRequest) -> list[tuple[str, ClipSource, tuple[str, ...]]]:
     if isinstance(request, Extend):
         part = "tail" if request.direction == "forward" else "head"
@@ -591,7 +732,7 @@ def _source_needs(request: GenerationRequest) -> list[tuple[str, ClipSource, tup
             ("take A", request.source_a, ("tail",)),
             ("take B", request.source_b, ("head",)),
         ]
-    if isinstance(request, Remix):
+    if isinstance(request, Remix | Inpaint):
         return [("the source take", request.source, ("segments",))]
     if isinstance(request, Loop) and request.source is not None:
         return [("the source take", request.source, ("head", "tail"))]
@@ -607,7 +748,7 @@ def check_inputs(request: GenerationRequest) -> None:
     if not isinstance(request, GenerationRequest) or not request.operation:
         raise RequestError(
             f"not a generation request: {type(request).__name__}; use TextToVideo, "
-            "ImageToVideo, Extend, Bridge, Remix or Loop"
+            "ImageToVideo, Extend, Bridge, Remix, Loop, Inpaint or Cinemagraph"
         )
     op = request.operation
     fps = request.fps
@@ -702,6 +843,9 @@ def check_inputs(request: GenerationRequest) -> None:
             seen.add(frame)
             _check_image(path, "pinned image")
 
+    if isinstance(request, Inpaint | Cinemagraph):
+        _check_region(request)
+
     for ref in request.color_reference:
         _check_image(ref, "colour reference frame")
     for ref in request.reference_images:
@@ -711,6 +855,11 @@ def check_inputs(request: GenerationRequest) -> None:
         _check_source(source, name, need)
         if isinstance(request, Remix):
             continue  # remix may change size (frames are resized)
+        if isinstance(request, Inpaint) and (source.width, source.height) != (w, h):
+            raise RequestError(
+                f"inpaint must match the source take's size {source.width}x{source.height} "
+                f"(asked for {w}x{h}); use Inpaint.for_source(...)"
+            )
         if (source.width, source.height) != (w, h):
             raise RequestError(
                 f"{op} must match {name}'s size {source.width}x{source.height} (asked for "
@@ -800,7 +949,8 @@ def snap(request: _R, capabilities: Capabilities, engine: str = "") -> tuple[_R,
             changes[name] = snapped
             notes.append(f"{name} {value} snapped to {snapped} ({why} needs multiples of {m})")
     n = request.num_frames
-    if not caps.frames_ok(n):
+    # an inpaint makes exactly its source's frames: an engine with a frame rule pads and trims
+    if not caps.frames_ok(n) and not isinstance(request, Inpaint):
         snapped_n = _nearest_frames(n, caps, caps.max_frames_at(request.fps))
         changes["num_frames"] = snapped_n
         notes.append(f"frame count {n} snapped to {snapped_n} ({why} makes {caps.frame_rule()})")
