@@ -493,6 +493,10 @@ class Cinemagraph(GenerationRequest):
     mask: Path
     feather: int = DEFAULT_FEATHER
     loop: bool = False
+    # When the still is frame `frame_index` of a take: that take (an engine may re-render its
+    # own scene around that moment, e.g. the animatic's figures walking); None for an image.
+    source: ClipSource | None = None
+    frame_index: int | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -500,7 +504,11 @@ class Cinemagraph(GenerationRequest):
         object.__setattr__(self, "mask", Path(self.mask))
 
     def conditioning(self) -> dict[str, Any]:
-        return {"image": str(self.image), "mask": str(self.mask)}
+        c: dict[str, Any] = {"image": str(self.image), "mask": str(self.mask)}
+        if self.source is not None:
+            c["source"] = self.source.describe()
+            c["frame_index"] = self.frame_index
+        return c
 
     def recipe_fields(self) -> dict[str, Any]:
         return {"feather": self.feather, "loop": self.loop}
@@ -717,6 +725,13 @@ def _check_region(request: Inpaint | Cinemagraph) -> None:
     else:
         _check_image(request.image, "cinemagraph still")
         paths = [request.mask]
+        if request.source is not None:
+            fi = request.frame_index
+            if fi is None or not 0 <= fi < request.source.num_frames:
+                raise RequestError(
+                    f"the cinemagraph's frame {fi} is outside the take's "
+                    f"{request.source.num_frames} frames (0..{request.source.num_frames - 1})"
+                )
     from engine.masks import read_mask  # cv2/numpy: only when a region edit is checked
 
     for p in paths:
