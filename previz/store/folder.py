@@ -23,10 +23,11 @@ TAKES = "media/takes"
 JOBS_TMP = "media/.jobs"  # per-job scratch folders; swept only when their job is finished
 IMPORTS = "media/imports"
 ELEMENTS = "media/elements"
+MASKS = "media/masks"  # region edits' masks and cinemagraph stills (lossless PNGs)
 BACKUPS = "backups"
 LOCK_NAME = ".runner.lock"
 # Every folder Previz writes or deletes in; none of them may be a link (see safe_subdir).
-FIXED_SUBDIRS = (MEDIA, TAKES, JOBS_TMP, IMPORTS, ELEMENTS, BACKUPS)
+FIXED_SUBDIRS = (MEDIA, TAKES, JOBS_TMP, IMPORTS, ELEMENTS, MASKS, BACKUPS)
 
 
 def project_dir(path: str | Path) -> Path:
