@@ -52,6 +52,12 @@ log = logging.getLogger(__name__)
 S, Q, T, E, G = schema.shots, schema.sequences, schema.takes, schema.elements, schema.segments
 A = schema.audio_segments  # a take's sound (path "" = silence, no file)
 
+# Region edits name their mask files (and a cinemagraph its still) in ``recipe["region"]`` and,
+# while queued, in their job's ``payload["region"]``: the sweep and purge keep those files.
+REGION_OPERATIONS = ("inpaint", "cinemagraph")
+# A job whose payload may still run: active, or retryable (JobQueue.retry takes these).
+JOBS_THAT_MAY_RUN = ("pending", "running", "failed", "interrupted", "canceled")
+
 SHOT_TEXT_FIELDS = ("prompt", "negative_prompt", "camera_notes", "notes", "dialogue", "scene")
 TRANSITIONS = ("cut", "dissolve", "fade_black", "dip_color")
 PRIORITY_LIMIT = 1000  # a shot's priority is -1000..1000 (higher first; 0 the default)
@@ -1121,6 +1127,17 @@ class ProjectService:
             refs.update(json.loads(tail or "[]"))
         for (img,) in conn.execute(select(E.c.image).where(E.c.image.is_not(None))):
             refs.add(img)
+        for (recipe,) in conn.execute(
+            select(T.c.recipe).where(where, T.c.operation.in_(REGION_OPERATIONS))
+        ):
+            refs.update(region_files(_json_object(recipe)))
+        J = schema.jobs
+        for (payload,) in conn.execute(
+            select(J.c.payload).where(
+                J.c.status.in_(JOBS_THAT_MAY_RUN), J.c.payload.contains('"region"')
+            )
+        ):
+            refs.update(region_files(_json_object(payload)))
         return refs
 
     def purge(self) -> dict[str, int]:
@@ -1144,12 +1161,16 @@ class ProjectService:
                     if path:
                         dead_paths.add(path)
                 row = conn.execute(
-                    select(T.c.thumbnail, T.c.head, T.c.tail).where(T.c.id == tid)
+                    select(T.c.thumbnail, T.c.head, T.c.tail, T.c.operation, T.c.recipe).where(
+                        T.c.id == tid
+                    )
                 ).one()
                 if row[0]:
                     dead_paths.add(row[0])
                 dead_paths.update(json.loads(row[1] or "[]"))
                 dead_paths.update(json.loads(row[2] or "[]"))
+                if row[3] in REGION_OPERATIONS:
+                    dead_paths.update(region_files(_json_object(row[4])))
             to_delete = sorted(dead_paths - keep)
             if dead:
                 conn.execute(schema.takes.update().where(T.c.id.in_(dead)).values(status="purged"))
@@ -1167,6 +1188,31 @@ class ProjectService:
         _remove_empty_dirs(self.folder / "media" / "takes")
         self._notify(Change("Purge", "takes"))
         return {"takes": len(dead), "files": files, "bytes": freed}
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def region_files(doc: dict[str, Any]) -> set[str]:
+    """The project files a region edit names: its masks and a cinemagraph's still, from a
+    take's recipe or a job's payload (both hold them in ``region``, project-relative)."""
+    region = doc.get("region")
+    if not isinstance(region, dict):
+        return set()
+    out: set[str] = set()
+    for m in region.get("masks") or ():
+        path = m.get("path") if isinstance(m, dict) else None
+        if isinstance(path, str) and path:
+            out.add(path)
+    image = region.get("image")
+    if isinstance(image, str) and image:
+        out.add(image)
+    return out
 
 
 def insert_sequence_row(
