@@ -402,6 +402,17 @@ SKYREELS_DF_14B = ModelParams.of(
 
 
 _ALL = ("text_to_video", "image_to_video", "extend", "bridge", "remix", "loop")
+# Wan VACE: the only family here whose pipeline takes a per-pixel mask, so the only one with
+# the region edits (inpaint, cinemagraph); keep them out of _ALL (the LTX entries use it)
+_VACE_OPS = (
+    "text_to_video",
+    "image_to_video",
+    "extend",
+    "bridge",
+    "loop",
+    "inpaint",
+    "cinemagraph",
+)
 _LTX_LICENCE = "LTX-Video Open Weights License (see the model card)"
 _MULTISCALE_NOTE = (
     "; multi-scale with Lightricks' spatial upscaler (`previz models download` it): the memory "
@@ -501,8 +512,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         id="Wan-AI/Wan2.1-VACE-1.3B-diffusers",
         family="wan",
-        title="Wan 2.1 VACE 1.3B (extend, bridge, keyframes, reference images)",
-        operations=("text_to_video", "image_to_video", "extend", "bridge", "loop"),
+        title="Wan 2.1 VACE 1.3B (extend, bridge, keyframes, reference images, region edits)",
+        operations=_VACE_OPS,
         size_gb=19.0,
         params=WAN_VACE_1_3B,
         native_fps=Fraction(16),
@@ -512,7 +523,8 @@ CATALOG: tuple[CatalogEntry, ...] = (
         default_steps=30,
         default_guidance=5.0,
         notes="Wan's editing model: video + mask; extend conditions on the take's whole lossless "
-        "tail (9 frames), so motion carries across the join; element reference images",
+        "tail (9 frames), so motion carries across the join; element reference images; "
+        "inpaint a region of a take and cinemagraphs (the only family with a mask input)",
     ),
     CatalogEntry(
         id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",

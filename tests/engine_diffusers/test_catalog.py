@@ -276,3 +276,16 @@ def test_wan_entries_say_how_many_frames_extend_pins():
         else:
             assert "extend pins one frame" in e.notes, e.id
         assert e.describe()["notes"] == e.notes
+
+
+def test_only_wan_vace_entries_offer_the_region_edits():
+    """Inpaint and cinemagraph need a pipeline with a per-pixel mask input: the app offers them
+    with a Wan VACE model and with no other catalogue entry."""
+    vace = [e for e in CATALOG if "VACE" in e.id]
+    assert vace
+    for e in vace:
+        assert {"inpaint", "cinemagraph"} <= set(e.operations), e.id
+        assert {"inpaint", "cinemagraph"} <= set(e.describe()["operations"])
+    for e in CATALOG:
+        if "VACE" not in e.id:
+            assert not {"inpaint", "cinemagraph"} & set(e.operations), e.id
