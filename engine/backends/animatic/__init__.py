@@ -20,7 +20,15 @@ Deterministic from (prompt, seed, parameters). Operations:
   weather, `strength` of the way;
 - loop: a render whose camera and figures, over its last second, move home to their state one
   period earlier, so the frame after the last is the first (no dissolve, no ghost); with a
-  source, a bridge from the source's end back to its start.
+  source, a bridge from the source's end back to its start;
+- inpaint (regions.py): the source's decoded frames with new pixels composited inside the
+  feathered mask: its scene re-rendered from the edited prompt when it is this animatic's take
+  (``region_method: "scene"``: a prop recoloured, a figure left out), else a clean plate for a
+  prompt that removes (``"clean_plate"``) or the prompt's own scene (``"render"``);
+- cinemagraph (regions.py): a still that moves only inside its mask: a frame of this
+  animatic's take re-rendered from that moment with the camera held (figures walk on), or the
+  still's own pixels moved by the prompt's words (water ripples, drifting sky, flickering
+  lamps, smoke, rain, swaying trees); `loop` repeats it seamlessly.
 """
 
 from __future__ import annotations
@@ -37,11 +45,13 @@ from engine.api import (
     Bridge,
     CancelToken,
     Capabilities,
+    Cinemagraph,
     Engine,
     Extend,
     FrameSink,
     GenerationRequest,
     ImageToVideo,
+    Inpaint,
     Loop,
     ProgressReporter,
     Remix,
@@ -90,9 +100,10 @@ class AnimaticEngine(Engine):
         from engine.backends.animatic.effects import Overlay
 
         spec = parse_prompt(request.prompt, request.labels, request.scene_heading)
+        # a region edit keeps its source's pixels outside the mask: no overlay drawn over them
         overlay = (
             Overlay(request.overlay_text, request.width, request.height)
-            if request.overlay_text
+            if request.overlay_text and not isinstance(request, Inpaint | Cinemagraph)
             else None
         )
         emit = _Emitter(sink, progress, cancel, overlay)
@@ -116,6 +127,14 @@ class AnimaticEngine(Engine):
             else:
                 self._loop(request, spec, emit)
                 extra["timeline"] = _timeline(request, request.prompt, request.labels, 0.0)
+        elif isinstance(request, Inpaint):
+            from engine.backends.animatic import regions
+
+            extra.update(regions.inpaint(self, request, emit))
+        elif isinstance(request, Cinemagraph):
+            from engine.backends.animatic import regions
+
+            extra.update(regions.cinemagraph(self, request, emit))
         else:  # pragma: no cover - validate() rejects unknown operations first
             raise RequestError(f"unknown operation {request.operation}")
         return {"animatic_version": ANIMATIC_VERSION, "shot": describe_spec(spec), **extra}
