@@ -39,6 +39,7 @@ __all__ = [
     "load_region_masks",
     "load_still",
     "mask_array",
+    "mask_at",
     "region_files",
     "remove_stored",
     "store_mask",
@@ -277,3 +278,12 @@ def load_region_masks(folder: Path, recipe: dict[str, Any]) -> list[tuple[int | 
         f = m.get("frame_index")
         out.append((None if f is None else int(f), mask))
     return out
+
+
+def mask_at(keys: list[tuple[int, np.ndarray]], frame: int) -> np.ndarray:
+    """The mask at `frame` of masks keyed at frames, interpolated exactly as the engines do
+    (``engine.masks.MaskTrack``): the player's mask tool shows it between keys (the app may
+    not import the engine itself)."""
+    from engine.masks import MaskTrack
+
+    return MaskTrack(keys).at(frame)
