@@ -12,11 +12,13 @@ def register(add: Any, common: Any) -> None:
         generate_cmds,
         jobs_cmds,
         models_cmds,
+        region_cmds,
         script_cmds,
         verify_cmds,
     )
 
     generate_cmds.register(add)
+    region_cmds.register(add)
     export_cmds.register(add)
     script_cmds.register(add, common)
     models_cmds.register(add, common)
