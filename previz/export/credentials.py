@@ -7,6 +7,11 @@ Each signed file carries one manifest with
 - an ``org.previz.recipes`` assertion: the models used and, per shot, its take's recipe in brief
   (sequence, shot, take, engine, model, operation, seed, prompt); the full recipes stay in the
   ``.previz.json`` sidecar (see :mod:`previz.export.provenance`, whose helpers are reused).
+  A shot whose take is a region edit (inpaint, cinemagraph) also has ``region``: the operation,
+  its mask files (project-relative path, keyframe, SHA-256), feather, and a cinemagraph's still
+  and loop; and ``c2pa.actions`` gains a ``c2pa.edited`` action for it (digital source type
+  ``compositeWithTrainedAlgorithmicMedia``) whose ``parameters.description`` says the same in
+  one line.
 
 Signing identity: the certificate (PEM, the signing certificate first, then any intermediates)
 and private key the user configures, or else a per-install chain made on first use in
@@ -39,11 +44,14 @@ from typing import Any, Literal
 from previz.core.errors import PrevizError
 
 from .plan import ReelPlan, ShotItem
-from .provenance import models_used, previz_version
+from .provenance import models_used, previz_version, region_record, region_summary
 
 log = logging.getLogger(__name__)
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA = (
+    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+)
 RECIPES_LABEL = "org.previz.recipes"
 UNAVAILABLE = "content credentials are unavailable on this platform"
 LOCAL_DIR_NAME = "content-credentials"
@@ -106,9 +114,9 @@ class CredentialInfo:
     shots: tuple[dict[str, Any], ...] = ()  # brief recipes, one per shot with a take
 
 
-def brief_recipe(item: ShotItem, sequence: str) -> dict[str, Any]:
+def brief_recipe(item: ShotItem, sequence: str, folder: Path | None = None) -> dict[str, Any]:
     r = item.recipe or {}
-    return {
+    brief = {
         "sequence": sequence,
         "shot": item.label,
         "code": item.code,
@@ -119,11 +127,16 @@ def brief_recipe(item: ShotItem, sequence: str) -> dict[str, Any]:
         "seed": r.get("seed"),
         "prompt": r.get("expanded_prompt") or r.get("prompt") or item.prompt,
     }
+    region = region_record(r, folder)
+    if region is not None:
+        brief["operation"] = region["operation"]
+        brief["region"] = region
+    return brief
 
 
 def reel_info(plan: ReelPlan, path: Path) -> CredentialInfo:
     shots = tuple(
-        brief_recipe(item, seq.name)
+        brief_recipe(item, seq.name, plan.folder)
         for seq in plan.sequences
         for item in seq.items
         if item.has_take
@@ -145,29 +158,37 @@ def clip_info(plan: ReelPlan, item: ShotItem, sequence: str, path: Path) -> Cred
         project=plan.project_name,
         version=plan.version,
         models=tuple(models_used([item])),
-        shots=(brief_recipe(item, sequence),),
+        shots=(brief_recipe(item, sequence, plan.folder),),
     )
 
 
 def manifest_definition(info: CredentialInfo) -> dict[str, Any]:
     agent = {"name": "Previz", "version": previz_version()}
+    actions: list[dict[str, Any]] = [
+        {
+            "action": "c2pa.created",
+            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+            "softwareAgent": agent,
+            "description": "AI-generated previz",
+        }
+    ]
+    for shot in info.shots:  # a region edit is an AI edit of an earlier take or a still
+        region = shot.get("region")
+        if region:
+            what = f"shot {shot.get('shot')} take {shot.get('take')}: {region_summary(region)}"
+            actions.append(
+                {
+                    "action": "c2pa.edited",
+                    "digitalSourceType": COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
+                    "softwareAgent": agent,
+                    "parameters": {"description": what},
+                }
+            )
     return {
         "claim_generator_info": [agent],
         "title": info.title,
         "assertions": [
-            {
-                "label": "c2pa.actions",
-                "data": {
-                    "actions": [
-                        {
-                            "action": "c2pa.created",
-                            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                            "softwareAgent": agent,
-                            "description": "AI-generated previz",
-                        }
-                    ]
-                },
-            },
+            {"label": "c2pa.actions", "data": {"actions": actions}},
             {
                 "label": RECIPES_LABEL,
                 "data": {

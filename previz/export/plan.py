@@ -172,6 +172,9 @@ class ReelPlan:
     sequences: tuple[SequencePlan, ...]
     version: str = "v001"
     drop_frame: bool = False  # drop-frame timecode (the sequence's setting; 29.97/59.94 only)
+    # The project folder: provenance hashes the project files a recipe names (region masks)
+    # there; None (a plan built by hand) records them without a hash.
+    folder: Path | None = None
 
     def items(self) -> list[ShotItem]:
         return [item for seq in self.sequences for item in seq.items]

@@ -4,11 +4,17 @@ Every exported file says it is AI-generated previz, which tool made it and with 
 and the sidecar lists each shot's take and full recipe so any shot can be regenerated, and each
 shot's sound (its take, the take frames it covers, the samples of each sound file it uses) so the
 reel's sound can be traced and rebuilt like its picture.
+
+A take made by a region edit (inpaint, cinemagraph) also gets a ``region`` record: the operation,
+each mask file (project-relative path, its keyframe, its SHA-256), the feather, and for a
+cinemagraph its still (path, SHA-256) and whether it loops. It is read from the take's
+``recipe["region"]`` only; the files are hashed in the project folder the plan names.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -76,6 +82,89 @@ def shot_record(item: ShotItem, sequence: str) -> dict[str, Any]:
         "recipe": item.recipe,
         "segments": [{"path": str(s.path), "start": s.start, "end": s.end} for s in item.segments],
     }
+
+
+REGION_OPERATIONS = ("inpaint", "cinemagraph")
+
+
+def _sha256(folder: Path | None, stored: str) -> str | None:
+    """SHA-256 of the project file ``stored`` (relative, inside ``folder``); None when the
+    folder is not known, the path leaves it, or the file is gone."""
+    if folder is None or not stored:
+        return None
+    try:
+        root = Path(folder).resolve()
+        path = (root / stored).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+def region_record(recipe: dict[str, Any] | None, folder: Path | None) -> dict[str, Any] | None:
+    """What a region edit did, from its take's ``recipe["region"]``: the operation, the mask
+    files with their keyframes and SHA-256, the feather and (cinemagraph) the still and loop.
+    None for a take that is not a region edit."""
+    r = recipe or {}
+    region = r.get("region")
+    if not isinstance(region, dict):
+        return None
+    op = r.get("operation")
+    if op not in REGION_OPERATIONS:
+        op = "cinemagraph" if region.get("image") else "inpaint"
+    masks = []
+    for m in region.get("masks") or ():
+        if isinstance(m, dict) and isinstance(m.get("path"), str):
+            path = m["path"]
+            masks.append(
+                {
+                    "path": path,
+                    "frame_index": m.get("frame_index"),
+                    "sha256": _sha256(folder, path),
+                }
+            )
+    out: dict[str, Any] = {"operation": op, "masks": masks, "feather": region.get("feather")}
+    if region.get("boxes"):
+        out["boxes"] = region["boxes"]
+    if op == "cinemagraph":
+        image = region.get("image")
+        out["image"] = (
+            {"path": image, "sha256": _sha256(folder, image)} if isinstance(image, str) else None
+        )
+        out["loop"] = bool(region.get("loop", False))
+        out["from_take"] = region.get("from_take")
+        out["from_frame"] = region.get("from_frame")
+    return out
+
+
+def region_summary(region: dict[str, Any]) -> str:
+    """One line a person reads in a C2PA viewer: what was edited, with which mask files."""
+    masks = region.get("masks") or []
+
+    def name(m: dict[str, Any]) -> str:
+        at = f" at frame {m['frame_index']}" if m.get("frame_index") is not None else ""
+        sha = f" (sha256 {m['sha256'][:12]}…)" if m.get("sha256") else ""
+        return f"{m['path']}{at}{sha}"
+
+    files = "; ".join(name(m) for m in masks) or "no mask file"
+    feather = region.get("feather")
+    if region.get("operation") == "cinemagraph":
+        image = region.get("image") or {}
+        loop = ", looping" if region.get("loop") else ""
+        return (
+            f"cinemagraph: only the masked region of the still {image.get('path', '?')} moves "
+            f"(mask {files}; feather {feather} px{loop})"
+        )
+    keyed = "keyframed masks" if len(masks) > 1 else "mask"
+    return (
+        f"inpaint: regenerated inside the {keyed} {files} (feather {feather} px); "
+        "the rest is the source take's frames"
+    )
 
 
 def _ceil(x: Fraction) -> int:
@@ -147,6 +236,7 @@ def write_sidecar(
         rec["record_in"] = ev.start
         rec["record_frames"] = ev.length
         rec["audio"] = sound_record(ev.item, ev.length, schedule.fps)
+        rec["region"] = region_record(ev.item.recipe, plan.folder)
         shots.append(rec)
     data = {
         "kind": "previz-reel",

@@ -170,6 +170,7 @@ def build_plan(svc: ProjectService, req: ExportRequest):  # type: ignore[no-unty
         version=req.version,
         # the first sequence's timecode setting; drop-frame only where the reel rate has it
         drop_frame=bool(first.drop_frame) and is_drop_rate(fps),
+        folder=svc.folder,
     )
 
 
