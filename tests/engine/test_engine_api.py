@@ -375,3 +375,85 @@ def test_engine_package_imports_no_app_or_heavy_modules() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
+
+
+# -- region edits: inpaint and cinemagraph are refused before any work -------------------------
+
+
+@pytest.fixture(scope="module")
+def region_take(tmp_path_factory: pytest.TempPathFactory) -> tuple[ClipSource, Path]:
+    """A 256x144, 6-frame take and a folder holding masks and a still for it."""
+    from engine.masks import box_mask, write_mask
+
+    folder = tmp_path_factory.mktemp("region")
+    src = write_take(render("wide shot, a man walks left", 6), folder / "take")
+    write_mask(folder / "box.png", box_mask(256, 144, 40, 30, 60, 40))
+    write_mask(folder / "box2.png", box_mask(256, 144, 120, 30, 60, 40))
+    write_mask(folder / "small.png", box_mask(128, 72, 10, 10, 20, 20))
+    write_mask(folder / "empty.png", np.zeros((144, 256), bool))
+    (folder / "notes.png").write_text("not an image")
+    import cv2
+
+    cv2.imwrite(str(folder / "still.png"), np.full((144, 256, 3), 120, np.uint8))
+    return src, folder
+
+
+def _refused(request, match: str) -> str:
+    with pytest.raises(RequestError, match=match) as err:
+        AnimaticEngine().generate(request, NoWriteSink())
+    msg = str(err.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_inpaint_requests_are_checked_before_any_work(region_take) -> None:
+    from engine.api import Inpaint, MaskKey
+
+    src, d = region_take
+
+    def inpaint(**kw):
+        base = dict(prompt="a blue car", masks=(MaskKey(d / "box.png"),))
+        base.update(kw)
+        return Inpaint.for_source(src, **base)
+
+    _refused(inpaint(masks=()), "needs a mask")
+    _refused(inpaint(prompt="  "), "needs a prompt")
+    _refused(inpaint(feather=-1), "feather")
+    _refused(inpaint(feather=10_000), "feather")
+    _refused(
+        inpaint(masks=(MaskKey(d / "box.png"), MaskKey(d / "box2.png", 3))),
+        "either one mask for the whole take or masks at frames",
+    )
+    _refused(inpaint(masks=(MaskKey(d / "box.png", 6),)), "outside the take's 6 frames")
+    _refused(inpaint(masks=(MaskKey(d / "box.png", 2), MaskKey(d / "box2.png", 2))), "two masks")
+    msg = _refused(inpaint(masks=(MaskKey(d / "small.png"),)), "128x72")
+    assert "256x144" in msg and "--resize-mask" in msg
+    _refused(inpaint(masks=(MaskKey(d / "empty.png"),)), "empty")
+    _refused(inpaint(masks=(MaskKey(d / "notes.png"),)), "not an image")
+    _refused(inpaint(num_frames=4), "source take's 6 frames")
+    # a good one passes the same checks
+    check_inputs(inpaint(masks=(MaskKey(d / "box.png", 0), MaskKey(d / "box2.png", 5))))
+
+
+def test_cinemagraph_requests_are_checked_before_any_work(region_take) -> None:
+    from engine.api import Cinemagraph
+
+    src, d = region_take
+
+    def cg(**kw):
+        base = dict(
+            image=d / "still.png", mask=d / "box.png", prompt="water ripples", width=256,
+            height=144, num_frames=8,
+        )  # fmt: skip
+        base.update(kw)
+        return Cinemagraph(**base)
+
+    _refused(cg(prompt=""), "needs a prompt")
+    _refused(cg(feather=3.5), "feather")
+    _refused(cg(mask=d / "small.png"), "--resize-mask")
+    _refused(cg(mask=d / "empty.png"), "empty")
+    _refused(cg(image=d / "notes.png"), "not an image")
+    _refused(cg(source=src, frame_index=6), "outside the take's 6 frames")
+    _refused(cg(source=src, frame_index=None), "outside the take's")
+    check_inputs(cg(source=src, frame_index=5))
+    check_inputs(cg(loop=True))
