@@ -54,6 +54,10 @@ def cmd_verify(a: argparse.Namespace) -> int:
         w(f"  digital source type: {kinds}\n")
     if v.models:
         w(f"  models: {', '.join(v.models)}\n")
+    for act in (v.assertion("c2pa.actions") or {}).get("actions", []):
+        said = (act.get("parameters") or {}).get("description")
+        if act.get("action") == "c2pa.edited" and said:
+            w(f"  edited: {said}\n")
     return 0
 
 

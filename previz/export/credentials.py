@@ -129,6 +129,12 @@ def brief_recipe(item: ShotItem, sequence: str, folder: Path | None = None) -> d
     }
     region = region_record(r, folder)
     if region is not None:
+        if region.get("boxes"):  # as text: the manifest's CBOR turns a list of bytes into bytes
+            region["boxes"] = [
+                {**b, "box": ",".join(str(v) for v in b.get("box") or ())}
+                for b in region["boxes"]
+                if isinstance(b, dict)
+            ]
         brief["operation"] = region["operation"]
         brief["region"] = region
     return brief

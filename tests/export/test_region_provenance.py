@@ -191,3 +191,60 @@ def test_a_mask_path_that_leaves_the_project_is_named_but_not_read(tmp_path: Pat
         {"path": "../secret.png", "frame_index": None, "sha256": None}
     ]
     assert region_record({"operation": "generate", "prompt": "x"}, folder) is None
+
+
+def test_previz_inpaint_then_export_and_verify_name_the_mask(tmp_path: Path) -> None:
+    """End to end through the CLI: inpaint a box keyed at two frames on the animatic, export,
+    and the sidecar, `previz verify` and `previz verify --json` name the edit and its masks."""
+    import contextlib
+    import io
+
+    from previz.cli.main import run
+
+    def call(*argv: object) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run([str(a) for a in argv])
+        return code, out.getvalue(), err.getvalue()
+
+    d = tmp_path / "Ferry.previz"
+    for argv in (
+        ("new", d, "--size", "160x96"),
+        ("shot", "add", d, "--prompt", "WIDE, dusk, a red car on a pier", "--duration", "12f"),
+        ("generate", d, "--all", "--engine", "animatic", "--seed", "5"),
+        ("inpaint", d, "0010", "--box", "10,20,40,30@0", "--box", "100,40,40,30@11")
+        + ("--prompt", "WIDE, dusk, a blue car on a pier", "--feather", "4"),
+    ):
+        code, _, err = call(*argv)
+        assert code == 0, err
+    out = tmp_path / "reel.mp4"
+    code, _, err = call("export", d, "--out", out, "--json")
+    assert code == 0, err
+
+    data = json.loads(out.with_name(out.name + ".previz.json").read_text(encoding="utf-8"))
+    [shot] = data["shots"]
+    r = shot["region"]
+    assert shot["take"] == 2 and r["operation"] == "inpaint" and r["feather"] == 4
+    assert [m["frame_index"] for m in r["masks"]] == [0, 11]
+    for m in r["masks"]:
+        assert m["path"].startswith("media/masks/") and m["path"].endswith(".png")
+        assert m["sha256"] == sha(d / m["path"])
+    assert [b["box"] for b in r["boxes"]] == [[10, 20, 40, 30], [100, 40, 40, 30]]
+
+    if importlib_util_find("c2pa"):
+        code, text, _ = call("verify", out)
+        assert code == 0 and "compositeWithTrainedAlgorithmicMedia" in text
+        assert "edited: shot 0010 take 2: inpaint" in text and r["masks"][1]["path"] in text
+        code, text, _ = call("verify", out, "--json")
+        [brief] = json.loads(text)["recipes"]["shots"]
+        assert brief["operation"] == "inpaint"
+        assert [(m["path"], m["sha256"]) for m in brief["region"]["masks"]] == [
+            (m["path"], m["sha256"]) for m in r["masks"]
+        ]
+        assert [b["box"] for b in brief["region"]["boxes"]] == ["10,20,40,30", "100,40,40,30"]
+
+
+def importlib_util_find(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
