@@ -2,14 +2,17 @@
 
 Guides: the frame lines of a delivery aspect (2.39:1, 1.85:1, 16:9, 9:16) shaded outside, and
 EBU R 95 safe areas (action safe 93 %, title safe 90 % of the frame's width and height).
+
+With a mask tool set (``set_mask_tool``) the mask is drawn over the picture and the mouse paints
+it: positions are mapped into the frame's own pixels (``to_frame``), whatever the zoom.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 GUIDES: list[tuple[str, float | None]] = [
@@ -42,6 +45,75 @@ class FrameView(QWidget):
         self.safe_areas = False
         self.fast = False  # while playing: a cheaper scale filter
         self.paints = 0
+        self.mask_tool: Any = None  # previz.ui.mask_tool.MaskTool while masking
+        self.on_mask_press: Any = None  # called before a stroke starts (the player pauses)
+        self._hover: QPointF | None = None
+
+    def set_mask_tool(self, tool: Any) -> None:
+        """Paint ``tool``'s mask over the picture and let the mouse edit it (None: off)."""
+        if self.mask_tool is not None:
+            self.mask_tool.changed.disconnect(self.update)
+        self.mask_tool = tool
+        if tool is not None:
+            tool.changed.connect(self.update)
+        self.setMouseTracking(tool is not None)
+        self.setCursor(
+            Qt.CursorShape.CrossCursor if tool is not None else Qt.CursorShape.ArrowCursor
+        )
+        self._hover = None
+        self.update()
+
+    def scale(self) -> float:
+        """Screen pixels per frame pixel."""
+        return self.image_rect().width() / max(1, self.frame_size.width())
+
+    def to_frame(self, pos: QPoint | QPointF) -> QPointF:
+        """A widget position in the frame's pixels (may lie outside the frame)."""
+        r = self.image_rect()
+        s = self.scale()
+        return QPointF((pos.x() - r.left()) / s, (pos.y() - r.top()) / s)
+
+    def from_frame(self, x: float, y: float) -> QPoint:
+        """The widget position of frame pixel (x, y)'s centre."""
+        r = self.image_rect()
+        s = self.scale()
+        return QPoint(round(r.left() + (x + 0.5) * s), round(r.top() + (y + 0.5) * s))
+
+    def _masking(self) -> bool:
+        return self.mask_tool is not None and self._image is not None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if not self._masking():
+            super().mousePressEvent(event)
+            return
+        if self.on_mask_press is not None:
+            self.on_mask_press()
+        erase = event.button() == Qt.MouseButton.RightButton or bool(
+            event.modifiers() & Qt.KeyboardModifier.AltModifier
+        )
+        self.mask_tool.press(self.to_frame(event.position()), erase)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if not self._masking():
+            super().mouseMoveEvent(event)
+            return
+        self._hover = QPointF(event.position())
+        if event.buttons():
+            self.mask_tool.move(self.to_frame(event.position()))
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if not self._masking():
+            super().mouseReleaseEvent(event)
+            return
+        self.mask_tool.release(self.to_frame(event.position()))
+        event.accept()
+
+    def leaveEvent(self, event: Any) -> None:
+        self._hover = None
+        self.update()
+        super().leaveEvent(event)
 
     def set_frame_size(self, width: int, height: int) -> None:
         self.frame_size = QSize(max(1, width), max(1, height))
@@ -129,4 +201,14 @@ class FrameView(QWidget):
             p.setPen(QPen(QColor(230, 230, 230, 90), 1))
             p.drawLine(c.x() - 8, c.y(), c.x() + 8, c.y())
             p.drawLine(c.x(), c.y() - 8, c.x(), c.y() + 8)
+        if self._masking():
+            p.save()
+            p.setClipRect(r)
+            self.mask_tool.paint_overlay(p, r, self.scale())
+            p.restore()
+            if self._hover is not None and self.mask_tool.mode in ("brush", "erase"):
+                radius = self.mask_tool.size.value() * self.scale() / 2
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.setPen(QPen(QColor(255, 255, 255, 200), 1))
+                p.drawEllipse(self._hover, radius, radius)
         p.end()

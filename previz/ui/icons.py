@@ -95,6 +95,14 @@ TOOL_ICONS = (
     "undo",
     "redo",
     "export",
+    "mask",
+    "inpaint",
+    "cinemagraph",
+    "mask_brush",
+    "mask_rect",
+    "mask_ellipse",
+    "mask_erase",
+    "mask_move",
 )
 
 
@@ -219,5 +227,54 @@ def _draw_tool(p: QPainter, name: str) -> None:
         p.drawLine(QPointF(16, 20), QPointF(16, 8))
         _fill(p)
         p.drawPolygon(QPolygonF([QPointF(9, 10), QPointF(16, 3), QPointF(23, 10)]))
+    elif name == "mask":  # a frame with a dashed region in it
+        _stroke(p, 1.8)
+        p.drawRoundedRect(QRectF(3, 6, 26, 20), 2, 2)
+        _fill(p)
+        p.drawEllipse(QRectF(10, 10, 13, 12))
+    elif name == "inpaint":  # a frame, a region in it, a sparkle on the region
+        _stroke(p, 1.8)
+        p.drawRoundedRect(QRectF(3, 6, 26, 20), 2, 2)
+        pen = p.pen()
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawEllipse(QRectF(9, 10, 15, 12))
+        _fill(p)
+        _star(p, 16.5, 16, 5)
+    elif name == "cinemagraph":  # a still frame with waves moving in its lower part
+        _stroke(p, 1.8)
+        p.drawRoundedRect(QRectF(3, 6, 26, 20), 2, 2)
+        _stroke(p, 2.2)
+        for y in (16, 21):
+            path = QPainterPath()
+            path.moveTo(7, y)
+            path.cubicTo(11, y - 4, 13, y + 4, 17, y)
+            path.cubicTo(21, y - 4, 23, y + 4, 25, y)
+            p.drawPath(path)
+        _fill(p)
+        p.drawEllipse(QRectF(20, 8, 5, 5))
+    elif name == "mask_brush":  # a round brush dab and its handle
+        p.drawEllipse(QRectF(4, 17, 11, 11))
+        _stroke(p, 3.2)
+        p.drawLine(QPointF(13, 19), QPointF(27, 5))
+    elif name == "mask_rect":
+        p.drawRect(QRectF(5, 8, 22, 16))
+    elif name == "mask_ellipse":
+        p.drawEllipse(QRectF(4, 7, 24, 18))
+    elif name == "mask_move":  # a four-way arrow
+        _stroke(p, 2.6)
+        p.drawLine(QPointF(16, 7), QPointF(16, 25))
+        p.drawLine(QPointF(7, 16), QPointF(25, 16))
+        _fill(p)
+        p.drawPolygon(QPolygonF([QPointF(16, 2), QPointF(21, 8), QPointF(11, 8)]))
+        p.drawPolygon(QPolygonF([QPointF(16, 30), QPointF(21, 24), QPointF(11, 24)]))
+        p.drawPolygon(QPolygonF([QPointF(2, 16), QPointF(8, 11), QPointF(8, 21)]))
+        p.drawPolygon(QPolygonF([QPointF(30, 16), QPointF(24, 11), QPointF(24, 21)]))
+    elif name == "mask_erase":  # an eraser block, tilted
+        p.translate(16, 16)
+        p.rotate(-35)
+        p.drawRoundedRect(QRectF(-11, -6, 12, 12), 2, 2)
+        _stroke(p, 2)
+        p.drawRoundedRect(QRectF(1, -6, 11, 12), 2, 2)
     else:
         raise KeyError(f"no icon named {name!r}")

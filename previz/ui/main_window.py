@@ -70,7 +70,7 @@ from previz.ui.project_files import copy_project, with_suffix
 from previz.ui.runner_bridge import QtRunnerBridge, connect_queued
 from previz.ui.sequence_list_widget import SequenceListWidget
 from previz.ui.settings_dialog import QtSettingsDialog
-from previz.ui.shot_actions import QtShotActions, tooltip_with_shortcut
+from previz.ui.shot_actions import QtShotActions, RegionSource, tooltip_with_shortcut
 from previz.ui.takes_widget import TakesWidget
 from previz.ui.thumbnails import ThumbnailCache
 from previz.ui.timeline_view import TimelineView
@@ -278,6 +278,10 @@ class QtMainWindow(QMainWindow):
         self.takes.import_requested.connect(self._import_media)
         self.takes.reroll_requested.connect(self.actions.reroll)
         self.takes.rerender_requested.connect(self.actions.rerender)
+        self.takes.mask_edit_requested.connect(self.edit_mask)
+        self.player.mask_mode_changed.connect(self._mask_mode_changed)
+        self.player.mode_changed.connect(lambda _m: self.actions.update_region_actions())
+        self.player.shot_changed.connect(lambda _s: self.actions.update_region_actions())
         self.sequences.sequence_selected.connect(self.set_sequence)
         self.elements.mention_requested.connect(self._insert_mention)
         self.actions.jobs_queued.connect(self._jobs_queued)
@@ -425,8 +429,30 @@ class QtMainWindow(QMainWindow):
         ):
             s.addAction(a)
         s.addSeparator()
+        self.mask_action = self._action(
+            "Mask Tool",
+            lambda: self.player.set_mask_mode(self.mask_action.isChecked()),
+            "Ctrl+Shift+M",
+            "Paint the region to change on the take shown (brush, rectangle, ellipse, keys)",
+            "mask",
+        )
+        self.mask_action.setCheckable(True)
+        s.addAction(self.mask_action)
+        s.addAction(self.actions.inpaint_action)
+        s.addAction(self.actions.cinemagraph_action)
+        s.setToolTipsVisible(True)  # a greyed region edit says why
+        s.addSeparator()
         s.addAction(self.actions.move_earlier_action)
         s.addAction(self.actions.move_later_action)
+        # the region edits, beside the mask they use
+        for a in (self.actions.inpaint_action, self.actions.cinemagraph_action):
+            btn = QToolButton()
+            btn.setDefaultAction(a)
+            btn.setAutoRaise(True)
+            btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            btn.setIconSize(QSize(16, 16))
+            btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.player.mask_tool.extra.addWidget(btn)
 
         v = mb.addMenu("&View")
         group = QActionGroup(self)
@@ -785,6 +811,71 @@ class QtMainWindow(QMainWindow):
 
     def shot_order(self) -> list[int]:
         return self.timeline.shot_ids()
+
+    def region_source(self) -> RegionSource | None:
+        """The take the player shows (the take under the playhead in a sequence), for the
+        region edits; None when no take is shown."""
+        p = self.player
+        found = p.playlist.locate(p.frame) if p.playlist is not None else None
+        if self.svc is None or found is None:
+            return None
+        item, take_frame = found
+        if item.take_id is None or item.shot_id is None:
+            return None
+        try:
+            take = self.svc.take_by_id(item.take_id)
+        except PrevizError:
+            return None
+        return RegionSource(item.shot_id, take, take_frame)
+
+    def mask_tool(self) -> Any:
+        return self.player.mask_tool
+
+    def start_masking(self) -> None:
+        if not self.player.masking:
+            self.player.set_mask_mode(True)
+
+    def _mask_mode_changed(self, on: bool) -> None:
+        self.mask_action.setChecked(on)
+        self.actions.update_region_actions()
+
+    def edit_mask(self, take_id: int) -> bool:
+        """Put the masks of region-edit take ``take_id`` back in the player's mask tool, on
+        the take it was made from (an inpaint's source), to adjust them and run it again."""
+        from previz.services.regions import load_region_masks
+
+        if self.svc is None:
+            return False
+        try:
+            take = self.svc.take_by_id(take_id)
+            region = take.recipe.get("region") or {}
+            masks = load_region_masks(Path(self.svc.folder), take.recipe)
+            if not masks:
+                raise PrevizError(f"take {take.number} has no mask to edit")
+            target = take.id
+            if take.operation == "inpaint" and take.parents:
+                try:
+                    target = self.svc.take_by_id(take.parents[0]).id
+                except PrevizError:
+                    target = take.id  # its source was deleted: paint on the take itself
+        except Exception as exc:
+            show_error(self, exc)
+            return False
+        self.player.show_take(target)
+        self.player.set_mask_mode(True)
+        self.player.mask_tool.load(masks, region.get("feather"))
+        keys = [f for f, _m in masks if f is not None]
+        at = region.get("from_frame")
+        if at is None and keys:
+            at = min(keys)
+        if at is not None:
+            self.player.seek(int(at))
+        self.say(
+            f"The mask of take {take.number} is in the player: adjust it, then "
+            + ("Inpaint…" if take.operation == "inpaint" else "Make Cinemagraph…")
+            + " again"
+        )
+        return True
 
     def say(self, text: str) -> None:
         self.statusBar().showMessage(text, 5000)

@@ -14,6 +14,10 @@ plays a WAV of it laid out like the picture (built by ``previz.services.playback
 an :mod:`previz.ui.audio_out` output, kept in step at every play, pause, seek, step and loop;
 it is silent while shuttling at other speeds. Where no output is available, a one-line notice
 under the picture says why.
+
+Mask (the bar's Mask button, Shot ▸ Mask Tool): the mask tool (:mod:`previz.ui.mask_tool`) opens
+under the picture and the mouse paints the region a region edit changes, in the frame pixels
+of the take shown (a sequence under the playhead switches to its take first).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from previz.ui import icons
 from previz.ui.audio_out import AudioOut, open_output
 from previz.ui.errors import show_error
 from previz.ui.frame_view import GUIDES, FrameView, rgb_to_qimage
+from previz.ui.mask_tool import MaskTool
 from previz.ui.scrub_bar_widget import ScrubBarWidget
 
 log = logging.getLogger(__name__)
@@ -63,6 +68,7 @@ class PlayerWidget(QWidget):
     shot_changed = Signal(object)  # shot id under the playhead
     trimmed = Signal(int)  # shot id whose trim was set with I/O
     mode_changed = Signal(str)
+    mask_mode_changed = Signal(bool)
 
     def __init__(
         self,
@@ -110,6 +116,11 @@ class PlayerWidget(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.view = FrameView()
+        self.view.on_mask_press = self.pause
+        self.mask_tool = MaskTool()
+        self.mask_tool.hide()
+        self.mask_tool.seek_requested.connect(lambda f: (self.pause(), self.seek(f)))
+        self.masking = False
         self.scrub = ScrubBarWidget()
         self.scrub.scrubbed.connect(self.scrub_to)
         self.timecode = QLabel("01:00:00:00")
@@ -162,6 +173,12 @@ class PlayerWidget(QWidget):
         self.btn_in = tb("I", "Set the trim in here (I)", self.mark_in)
         self.btn_out = tb("O", "Set the trim out here (O)", self.mark_out)
         self.btn_grab = tb(":grab", "Grab: save the current frame as a PNG", self._grab_clicked)
+        self.btn_mask = tb(
+            ":mask",
+            "Mask: paint the region to inpaint or animate (Shot ▸ Mask Tool)",
+            lambda: self.set_mask_mode(self.btn_mask.isChecked()),
+            checkable=True,
+        )
         self.guides = QComboBox()
         for name, aspect in GUIDES:
             self.guides.addItem(name, aspect)
@@ -198,10 +215,12 @@ class PlayerWidget(QWidget):
             bar.addWidget(self.guides)
             bar.addWidget(self.safe)
             bar.addWidget(self.btn_grab)
+            bar.addWidget(self.btn_mask)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.view, 1)
+        lay.addWidget(self.mask_tool)
         lay.addWidget(self.sound_notice)
         lay.addWidget(self.scrub)
         lay.addLayout(bar)
@@ -218,6 +237,9 @@ class PlayerWidget(QWidget):
 
     def set_project(self, svc: Any) -> None:
         self.pause()
+        if self.masking:
+            self.set_mask_mode(False)
+        self.mask_tool.clear()
         self.source.close()
         self.source = FrameSource()
         self.svc = svc
@@ -233,6 +255,8 @@ class PlayerWidget(QWidget):
 
     def show_sequence(self, seq_id: int, shot_id: int | None = None) -> None:
         """Play sequence ``seq_id``; put the playhead at the start of ``shot_id`` if given."""
+        if self.masking:
+            self.set_mask_mode(False)  # a mask is painted on one take
         changed = self.mode != "sequence" or self.seq_id != seq_id
         self.mode = "sequence"
         self.seq_id = seq_id
@@ -343,6 +367,8 @@ class PlayerWidget(QWidget):
             self.scrub.set_trim(None, None)
             return
         self.view.set_frame_size(pl.width, pl.height)
+        if self.masking and self.mode == "take":
+            self.mask_tool.set_frame_size(pl.width, pl.height)
         cuts = [it.start for it in pl.items[1:]] if self.mode == "sequence" else []
         self.scrub.set_range(pl.total_frames, cuts)
         if (
@@ -562,6 +588,8 @@ class PlayerWidget(QWidget):
         found = pl.locate(self.frame)
         message = ""
         rgb = None
+        if self.masking and found is not None:
+            self.mask_tool.set_frame(found[1], found[0].take_offset + found[0].length)
         if found is not None:
             item, take_frame = found
             try:
@@ -714,6 +742,40 @@ class PlayerWidget(QWidget):
             self.dropped += jump - 1
         self.frame = target
         self._show()
+
+    # --- mask ---------------------------------------------------------------------------------
+
+    def set_mask_mode(self, on: bool) -> None:
+        """Open (or close) the mask tool over the picture. Masks are painted on a take: in
+        sequence mode the player first shows the take under the playhead, at the same frame."""
+        if on and self.mode == "sequence":
+            found = self.playlist.locate(self.frame) if self.playlist else None
+            if found is None or found[0].take_id is None:
+                self.btn_mask.setChecked(False)
+                show_error(
+                    self,
+                    PrevizError(
+                        "there is no take under the playhead to paint a mask on; "
+                        "generate the shot first"
+                    ),
+                )
+                return
+            item, take_frame = found
+            self.show_take(item.take_id)
+            self.seek(take_frame)
+        self.masking = on
+        self.btn_mask.setChecked(on)
+        self.mask_tool.setVisible(on)
+        if on:
+            self.pause()
+            pl = self.playlist
+            if pl is not None:
+                self.mask_tool.set_frame_size(pl.width, pl.height)
+            self.view.set_mask_tool(self.mask_tool)
+            self._show()
+        else:
+            self.view.set_mask_tool(None)
+        self.mask_mode_changed.emit(on)
 
     # --- trims --------------------------------------------------------------------------------
 

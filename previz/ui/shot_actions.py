@@ -4,6 +4,10 @@ Each action is a plain method taking its parameters (tests call these), plus a `
 wrapper that asks the user for them. Generation goes through :class:`Generation` (the request
 is checked before it is queued, so a bad one is a clear message and queues nothing) and then
 wakes the job runner; the UI never waits for a job.
+
+Region edits (Inpaint…, Make Cinemagraph…) work on the take the player shows, with the mask
+painted in the player's mask tool; they are offered only when the shot's engine and model can
+do them (``Generation.region_support``), and their tooltip says why not otherwise.
 """
 
 from __future__ import annotations
@@ -16,16 +20,36 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 from previz.core.errors import InvalidInput, PrevizError
 from previz.core.time import seconds_to_frames
-from previz.core.values import JobInfo, ShotInfo
+from previz.core.values import JobInfo, ShotInfo, TakeInfo
 from previz.services.generation import EngineChoice, Generation
 from previz.ui import icons
 from previz.ui.errors import show_error
 
 log = logging.getLogger(__name__)
+
+REGION_TIPS = {
+    "inpaint": "A new take of the take shown where only the masked region is made again "
+    "from a prompt",
+    "cinemagraph": "A still (the frame shown, or an image) where only the masked region moves",
+}
+NO_TAKE_SHOWN = "show a take in the player first (generate the shot, then play it)"
+NO_MASK = (
+    "paint the region to change first: the mask tool is open under the picture "
+    "(brush, rectangle or ellipse)"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionSource:
+    """What a region edit applies to: the take in the player, at the frame shown."""
+
+    shot_id: int
+    take: TakeInfo
+    frame: int
 
 
 def tooltip_with_shortcut(tip: str, action: QAction) -> str:
@@ -50,6 +74,9 @@ class ShotHost(Protocol):
     def shot_order(self) -> list[int]: ...
     def move_shots(self, ids: list[int], slot: int) -> None: ...
     def say(self, text: str) -> None: ...
+    def region_source(self) -> RegionSource | None: ...
+    def mask_tool(self) -> Any: ...
+    def start_masking(self) -> None: ...
 
 
 class QtShotActions(QObject):
@@ -173,6 +200,22 @@ class QtShotActions(QObject):
         self.delete_action = act(
             "Delete Shot\tDel", self.delete_selected, None, "Delete the selected shots (undoable)"
         )
+        self.inpaint_action = act(
+            "Inpaint…", self.inpaint_dialog, None, REGION_TIPS["inpaint"], "inpaint"
+        )
+        self.cinemagraph_action = act(
+            "Make Cinemagraph…",
+            self.cinemagraph_dialog,
+            None,
+            REGION_TIPS["cinemagraph"],
+            "cinemagraph",
+        )
+        self.region_actions = {
+            "inpaint": self.inpaint_action,
+            "cinemagraph": self.cinemagraph_action,
+        }
+        self.region_reasons: dict[str, str | None] = {}
+        self._region_key: tuple[Any, ...] | None = None
         # short names on the toolbar (the menus keep the full ones)
         self.draft_action.setIconText("Draft")
         self.bridge_action.setIconText("Bridge")
@@ -210,6 +253,34 @@ class QtShotActions(QObject):
         pos = [order.index(i) for i in ids if i in order]
         self.move_earlier_action.setEnabled(bool(pos) and min(pos) > 0)
         self.move_later_action.setEnabled(bool(pos) and max(pos) < len(order) - 1)
+        self.update_region_actions()
+
+    def update_region_actions(self) -> None:
+        """Inpaint… / Make Cinemagraph… only with a take shown and a model that can do them;
+        otherwise their tooltip and status tip say why."""
+        src = self.host.region_source() if self.host.svc is not None else None
+        choice = self.host.engine_choice() if src is not None else None
+        shot = self.host.svc.shot(src.shot_id) if src is not None else None
+        key = (
+            None
+            if src is None or shot is None
+            else (id(self.host.svc), src.shot_id, src.take.id, shot.engine, shot.model, choice)
+        )
+        if key is not None and key == self._region_key:
+            return  # asked already: the engine's answer does not change
+        self._region_key = key
+        for op, a in self.region_actions.items():
+            reason: str | None = NO_TAKE_SHOWN
+            if src is not None and self.host.gen is not None:
+                try:
+                    reason = self.host.gen.region_support(src.shot_id, op, choice)
+                except PrevizError as exc:
+                    reason = str(exc)
+            self.region_reasons[op] = reason
+            a.setEnabled(reason is None)
+            tip = REGION_TIPS[op] if reason is None else f"Unavailable: {reason}"
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
 
     def context_menu(self) -> QMenu:
         m = QMenu(self.parent_widget)
@@ -227,6 +298,10 @@ class QtShotActions(QObject):
             self.import_action,
         ):
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.inpaint_action)
+        m.addAction(self.cinemagraph_action)
+        m.setToolTipsVisible(True)  # a greyed region edit says why
         m.addSeparator()
         for a in (self.move_earlier_action, self.move_later_action):
             m.addAction(a)
@@ -473,6 +548,189 @@ class QtShotActions(QObject):
         )
         if path:
             TakesWidget.import_file(self.parent_widget, self.host.svc, sid, path)
+
+    # --- region edits -------------------------------------------------------------------------
+
+    def _region_source(self) -> RegionSource:
+        src = self.host.region_source()
+        if src is None:
+            raise InvalidInput(NO_TAKE_SHOWN)
+        return src
+
+    def _region_queue(self, make: Any) -> JobInfo | None:
+        """Queue a region edit (``make(resize_mask)``); a mask of another size than the
+        frames is offered a resize (the service refuses it otherwise)."""
+        try:
+            job = self._run_raising(lambda: make(False))
+        except InvalidInput as exc:
+            if "--resize-mask" not in str(exc):
+                show_error(self.parent_widget, exc)
+                return None
+            text = str(exc).split("; make the mask")[0]
+            answer = QMessageBox.question(
+                self.parent_widget,
+                "Resize the mask?",
+                f"{text[:1].upper()}{text[1:]}. Resize the mask to fit the frames?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+            job = self._run(lambda: make(True))
+        except Exception as exc:
+            show_error(self.parent_widget, exc)
+            return None
+        if job is not None:
+            notes = list(getattr(self.host.gen, "notes", []) or [])
+            if notes:
+                self.host.say(notes[0])
+            self._queued([job])
+        return job
+
+    def _run_raising(self, fn: Any) -> Any:
+        if self.host.svc is None or self.host.gen is None:
+            return None
+        if not self.host.commit_pending():
+            return None
+        return fn()
+
+    def inpaint(
+        self,
+        prompt: str,
+        feather: int | None = None,
+        masks: list[tuple[int | None, Any]] | None = None,
+    ) -> JobInfo | None:
+        """A new take of the take shown, made again inside the mask (the mask tool's, or
+        ``masks``: (frame or None, HxW bool) keys) from ``prompt``."""
+        from previz.services.regions import MaskInput
+
+        tool = self.host.mask_tool()
+        keys = tool.masks() if masks is None else masks
+        fth = tool.feather.value() if feather is None else feather
+
+        def make(resize: bool) -> JobInfo:
+            src = self._region_source()
+            if not keys or not any(m.any() for _f, m in keys):
+                raise InvalidInput(NO_MASK)
+            return self.host.gen.inpaint(
+                src.shot_id,
+                prompt,
+                [MaskInput(frame=f, array=m) for f, m in keys],
+                self.host.engine_choice(),
+                take=src.take.number,
+                feather=fth,
+                resize_mask=resize,
+            )
+
+        return self._region_queue(make)
+
+    def cinemagraph(
+        self,
+        prompt: str,
+        seconds: float | None = None,
+        *,
+        loop: bool = False,
+        feather: int | None = None,
+        image: str | Path | None = None,
+    ) -> JobInfo | None:
+        """A cinemagraph from the frame shown (or ``image``) that moves only inside the mask
+        shown, for ``seconds`` (default: the shot's planned duration)."""
+        from previz.services.regions import MaskInput
+
+        tool = self.host.mask_tool()
+        mask = tool.mask()
+        fth = tool.feather.value() if feather is None else feather
+
+        def make(resize: bool) -> JobInfo:
+            src = self._region_source()
+            if not mask.any():
+                raise InvalidInput(NO_MASK)
+            if image is not None and not str(image).strip():
+                raise InvalidInput(
+                    "choose the image file for the cinemagraph's still, or use the frame shown"
+                )
+            frames = None
+            if seconds is not None:
+                shot = self.host.svc.shot(src.shot_id)
+                fps = self.host.svc.sequence(shot.sequence_id).fps
+                frames = seconds_to_frames(Fraction(str(seconds)), fps)
+                if frames < 1:
+                    raise InvalidInput("a cinemagraph lasts at least one frame")
+            where: dict[str, Any] = (
+                {"image": str(image)}
+                if image is not None
+                else {"frame": src.frame, "take": src.take.number}
+            )
+            return self.host.gen.cinemagraph(
+                src.shot_id,
+                prompt,
+                MaskInput(array=mask),
+                self.host.engine_choice(),
+                duration_frames=frames,
+                loop=loop,
+                feather=fth,
+                resize_mask=resize,
+                **where,
+            )
+
+        return self._region_queue(make)
+
+    def _ready_to_mask(self) -> tuple[RegionSource, Any] | None:
+        """The take shown and the mask tool, or None after saying what is missing (and
+        opening the mask tool when it is the mask)."""
+        try:
+            src = self._region_source()
+        except PrevizError as exc:
+            show_error(self.parent_widget, exc)
+            return None
+        tool = self.host.mask_tool()
+        if tool.is_empty():
+            self.host.start_masking()
+            show_error(self.parent_widget, InvalidInput(NO_MASK))
+            return None
+        return src, tool
+
+    def inpaint_dialog(self) -> None:
+        from previz.ui.region_dialogs import InpaintDialog
+
+        ready = self._ready_to_mask()
+        if ready is None:
+            return
+        src, tool = ready
+        shot = self.host.svc.shot(src.shot_id)
+        dlg = InpaintDialog(
+            self.parent_widget,
+            take_label=f"{shot.label} take {src.take.number}",
+            prompt=shot.prompt,
+            mask_text=tool.describe(),
+            feather=tool.feather.value(),
+        )
+        if dlg.exec():
+            ans = dlg.answer()
+            tool.feather.setValue(ans.feather)
+            self.inpaint(ans.prompt, ans.feather)
+
+    def cinemagraph_dialog(self) -> None:
+        from previz.ui.region_dialogs import CinemagraphDialog
+
+        ready = self._ready_to_mask()
+        if ready is None:
+            return
+        src, tool = ready
+        shot = self.host.svc.shot(src.shot_id)
+        fps = self.host.svc.sequence(shot.sequence_id).fps
+        dlg = CinemagraphDialog(
+            self.parent_widget,
+            frame_label=f"Frame {src.frame} of {shot.label} take {src.take.number}",
+            prompt=shot.prompt,
+            mask_text=(f"The mask at frame {src.frame}" if tool.keyed else "The mask painted"),
+            feather=tool.feather.value(),
+            seconds=round(float(shot.duration_frames / fps), 1),
+        )
+        if dlg.exec():
+            ans = dlg.answer()
+            tool.feather.setValue(ans.feather)
+            self.cinemagraph(
+                ans.prompt, ans.seconds, loop=ans.loop, feather=ans.feather, image=ans.image
+            )
 
     # --- editing the board --------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Every take of the current shot: thumbnail, recipe, lineage, rating, circle, notes.
 
 Select a take (double-click or Select), rate it, circle it, write a note, delete it (undoable
-with Ctrl+Z), compare two side by side, or import a video or still as a new take.
+with Ctrl+Z), compare two side by side, or import a video or still as a new take. A take made
+by a region edit (Inpaint, Cinemagraph) offers Edit mask…: its mask goes back into the player's
+mask tool, to adjust and run again.
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ VERBS = {
     "remix": "remixed from",
     "loop": "looped from",
     "bridge": "bridged between",
+    "inpaint": "inpainted from",
+    "cinemagraph": "a cinemagraph of a frame of",
 }
+OPERATION_NAMES = {"inpaint": "Inpaint", "cinemagraph": "Cinemagraph"}
 THUMB = QSize(112, 63)
 DRAFT_BADGE = QColor("#d9a441")  # amber: a draft, like a watermark on a temp render
 
@@ -54,6 +59,7 @@ class TakesWidget(QWidget):
     import_requested = Signal(int, str)  # shot id, file
     reroll_requested = Signal(int, int, int)  # shot id, take number, window (1-based)
     rerender_requested = Signal(int, int)  # shot id, take number of a draft
+    mask_edit_requested = Signal(int)  # take id of a region edit: its mask into the player
 
     def __init__(self, thumbs: ThumbnailCache | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -107,6 +113,13 @@ class TakesWidget(QWidget):
         self.btn_import = QPushButton("Import…")
         self.btn_import.setToolTip("Import a video or a still image as a new take")
         self.btn_import.clicked.connect(self._import_clicked)
+        self.btn_mask = QPushButton("Edit mask…")
+        self.btn_mask.setToolTip(
+            "Put this take's mask back in the player's mask tool, to adjust it and run the "
+            "edit again"
+        )
+        self.btn_mask.clicked.connect(self._mask_clicked)
+        self.btn_mask.hide()
         # A long take's windows: re-roll from any of them (keeps the windows before it).
         self.windows = QComboBox()
         self.windows.setToolTip("The windows this long take was made in")
@@ -142,6 +155,7 @@ class TakesWidget(QWidget):
         row2.addWidget(self.btn_compare)
         row2.addWidget(self.btn_delete)
         row2.addStretch(1)
+        row2.addWidget(self.btn_mask)
         row2.addWidget(self.btn_import)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 8)
@@ -298,6 +312,8 @@ class TakesWidget(QWidget):
             src = t.recipe.get("source_file") or "a file"
             return f"imported from {src}"
         if not t.parents:
+            if t.operation == "cinemagraph":
+                return "a cinemagraph of a still image"
             return "image to video" if t.operation == "image_to_video" else "from the prompt"
         verb = VERBS.get(t.operation, "made from")
         parents = " and ".join(names.get(p, f"take #{p}") for p in t.parents)
@@ -315,7 +331,7 @@ class TakesWidget(QWidget):
         secs = float(Fraction(t.frame_count) / t.fps) if t.fps else 0.0
         head = f"Take {t.number}   " + "   ".join(flags + ([stars] if stars else []))
         engine = t.engine + (f" ({t.model})" if t.model else "")
-        op = t.operation
+        op = OPERATION_NAMES.get(t.operation, t.operation)
         windows = t.recipe.get("windows") or []
         if op == "long" and windows:
             how = "one long-video call" if t.recipe.get("long_method") == "pipeline" else "chained"
@@ -456,6 +472,7 @@ class TakesWidget(QWidget):
         self.btn_select.setEnabled(has and not t.selected)  # type: ignore[union-attr]
         self.btn_compare.setEnabled(len(self.selected_takes()) == 2)
         self.btn_import.setEnabled(self.shot_id is not None)
+        self.btn_mask.setVisible(bool(t and (t.recipe.get("region") or {}).get("masks")))
 
     # --- edits --------------------------------------------------------------------------------
 
@@ -499,6 +516,11 @@ class TakesWidget(QWidget):
         t = self.current_take()
         if t is not None and self.shot_id is not None:
             self._run(self.svc.remove_take, self.shot_id, t.number)
+
+    def _mask_clicked(self) -> None:
+        t = self.current_take()
+        if t is not None:
+            self.mask_edit_requested.emit(t.id)
 
     def _compare_clicked(self) -> None:
         sel = self.selected_takes()
