@@ -17,7 +17,10 @@ from engine.api import (
     CancelToken,
     Cinemagraph,
     ClipSource,
+    CollectingSink,
+    Extend,
     Inpaint,
+    Loop,
     MaskKey,
     TextToVideo,
 )
@@ -99,6 +102,47 @@ def test_inpaint_recolours_a_prop_and_keeps_the_rest(take, tmp_path: Path) -> No
     dark_new, dark_old = frames[12].max(axis=2) < 70, source[12].max(axis=2) < 70
     assert (dark_new & dark_old & mask).sum() > 0.8 * (dark_old & mask).sum()
     assert recipe["conditioning"]["masks"] == [{"path": str(path), "frame_index": None}]
+
+
+@pytest.mark.parametrize("operation", ["text_to_video", "loop"])
+def test_inpaint_rerenders_the_source_scene_on_its_time_base(
+    operation: str, tmp_path: Path
+) -> None:
+    """An edit prompt that changes nothing gives the source back inside the mask too: the
+    scene is re-rendered with the source's seed, camera and frame times (a loop's walk home
+    included), so whatever an edit does not change lines up."""
+    prompt = "wide shot, a woman walks left, pan right"
+    make = TextToVideo if operation == "text_to_video" else Loop
+    out = run_job(
+        ENGINE,
+        make(prompt=prompt, width=W, height=H, num_frames=N, fps=FPS, seed=7),
+        tmp_path / "src",
+    )
+    src = dataclasses.replace(out.files.source(tmp_path / "src"), recipe=out.result.recipe)
+    source = decode(src)
+    path, mask = mask_file(tmp_path, "mid.png", (80, 30, 160, 120))
+    frames, recipe = job(Inpaint.for_source(src, prompt=prompt, masks=(path,)), tmp_path / "o")
+    assert recipe["region_method"] == "scene"
+    for i in range(N):
+        d = float(diff(frames[i], source[i])[mask].mean())
+        assert d <= TOL, f"frame {i}: the re-rendered scene is off by {d:.2f} inside the mask"
+
+
+def test_an_extend_of_the_inpainted_take_carries_the_edit_on(take, tmp_path: Path) -> None:
+    src, _ = take
+    path, mask = mask_file(tmp_path, "car.png", CAR_BOX)
+    edited = PROMPT.replace("red car", "blue car")
+    out = run_job(
+        ENGINE, Inpaint.for_source(src, prompt=edited, masks=(path,)), tmp_path / "inpainted"
+    )
+    inpainted = dataclasses.replace(
+        out.files.source(tmp_path / "inpainted"), recipe=out.result.recipe
+    )
+    sink = CollectingSink()
+    result = ENGINE.generate(Extend.for_source(inpainted, prompt=edited, num_frames=6), sink)
+    assert result.recipe["continuation"] == "scene"
+    car = sink.frames[0][mask].astype(int)
+    assert (car[:, 2] - car[:, 0]).mean() > 40  # still the blue car
 
 
 def test_inpaint_removes_a_figure(take, tmp_path: Path) -> None:
@@ -299,6 +343,19 @@ def test_cinemagraph_from_a_frame_of_a_take_walks_its_figures(take, tmp_path: Pa
         return float(xs.mean())
 
     assert man_x(frames[-1]) < man_x(frames[0]) - 5
+
+
+def test_cinemagraph_from_a_frame_loops_its_walk(take, tmp_path: Path) -> None:
+    src, source = take
+    image = write_png(tmp_path / "frame.png", source[12])
+    path, mask = mask_file(tmp_path, "man.png", (90, 60, 82, 90))
+    req = cinemagraph(image, path, "the man walks", seed=3, source=src, frame_index=12, loop=True)
+    frames, recipe = job(req, tmp_path / "out")
+    assert recipe["loop"] is True and recipe["region_method"] == "scene"
+    assert_still_outside(frames, source[12], mask, req.feather)
+    moves = neighbour_diffs(frames, mask)
+    assert max(moves) > 1.0  # he walks
+    assert float(diff(frames[-1], frames[0])[mask].mean()) <= 1.5 * max(moves)
 
 
 def test_cinemagraph_cancel_leaves_no_files(still, tmp_path: Path) -> None:

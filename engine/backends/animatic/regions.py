@@ -179,10 +179,16 @@ def inpaint(engine: AnimaticEngine, req: Inpaint, emit: _Emitter) -> dict[str, A
         tl, t_start, _ = span
         r = _scene_renderer(engine, req, tl, req.prompt)
         extra["region_method"] = "scene"
-        # the edited scene is this take's scene: an extend carries on with it
-        extra["timeline"] = dict(tl, prompt=req.prompt, labels=list(req.labels))
+        extra["timeline"] = _edited_timeline(req, tl, extra)
+        loop_window = _loop_window(req)
 
         def new_frame(i: int, src: np.ndarray) -> np.ndarray:
+            if loop_window:  # a loop take: its figures walk home over its last second
+                from engine.backends.animatic.motion import ease
+
+                k = i - (req.num_frames - loop_window) + 1
+                period = req.num_frames / fps
+                r.loop_home = (period, ease(k / (loop_window + 1))) if k >= 1 else None
             return r.frame_at(t_start + i / fps)
 
     elif REMOVE_WORDS.search(req.prompt):
@@ -216,6 +222,30 @@ def inpaint(engine: AnimaticEngine, req: Inpaint, emit: _Emitter) -> dict[str, A
     finally:
         frames.close()
     return extra
+
+
+def _edited_timeline(req: Inpaint, tl: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The inpainted take's timeline: the edited scene when the edited prompt frames it as the
+    source did (an extend then carries the edit on); else the source's scene, so an extend
+    still lines up with the frames (and the recipe says the edit does not carry on)."""
+    source_spec = parse_prompt(tl["prompt"], tuple(tl["labels"]))
+    edited = parse_prompt(req.prompt, req.labels, req.scene_heading)
+    if all(getattr(edited, f) == getattr(source_spec, f) for f in _CAMERA_FIELDS):
+        return dict(tl, prompt=req.prompt, labels=list(req.labels))
+    extra["region_note"] = (
+        "the edited prompt frames the shot differently from the source's; the region was "
+        "re-rendered with the source's camera, and an extend continues the source's scene"
+    )
+    return dict(tl)
+
+
+def _loop_window(req: Inpaint) -> int:
+    """Frames over which a source made by the animatic's loop walks home (0: not a loop)."""
+    recipe = req.source.recipe or {}
+    if recipe.get("operation") != "loop" or (recipe.get("conditioning") or {}).get("source"):
+        return 0
+    n = req.num_frames
+    return min(n // 2, max(2, round(float(req.fps) * TRANSITION_S)))
 
 
 def _scene_renderer(engine: AnimaticEngine, req, tl: dict[str, Any], prompt: str, labels=None):
