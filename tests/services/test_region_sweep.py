@@ -7,13 +7,14 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from previz.services.jobs import JobQueue
-from previz.services.project import ProjectService
+from previz.services.project import ProjectService, region_files
 from previz.store.folder import resolve
 
-W, H = 320, 180
+W, H = 320, 176  # the animatic makes sizes in multiples of 8
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +47,7 @@ def region(*masks: str, image: str | None = None) -> dict:
     return out
 
 
-def region_take(svc: ProjectService, shot_id: int, operation: str, reg: dict):
+def region_take(svc: ProjectService, shot_id: int, operation: str, reg: dict | None):
     """Record an inpaint/cinemagraph take whose recipe names ``reg`` (the real install path)."""
     from previz.core.values import SegmentInfo
     from previz.services.takes import NEW, NewTake, install_take
@@ -63,7 +64,8 @@ def region_take(svc: ProjectService, shot_id: int, operation: str, reg: dict):
         width=W,
         height=H,
         fps=Fraction(24),
-        recipe={"engine": "animatic", "operation": operation, "region": reg},
+        recipe={"engine": "animatic", "operation": operation}
+        | ({"region": reg} if reg is not None else {}),
         segments=(SegmentInfo(NEW + "clip.mp4", 0, 24, ""),),
     )
     return install_take(svc, shot_id, scratch, new)
@@ -144,3 +146,32 @@ def test_purge_frees_a_deleted_region_takes_mask_only_when_nothing_live_names_it
     assert exists(project, shared)  # the live take 1 still names it
     assert exists(project, queued)  # a queued job names it
     assert [t.number for t in project.takes(shot.id)] == [keep.number]
+
+
+def test_a_queued_inpaint_and_cinemagraph_keep_their_stored_masks_through_a_sweep(
+    tmp_path,
+) -> None:
+    """The real service path: the files Generation stores for queued jobs survive the sweep."""
+    import cv2
+
+    from previz.services.generation import Generation
+    from previz.services.regions import MaskInput
+
+    project = ProjectService.create(tmp_path / "Sea.previz", fps="24", size=f"{W}x{H}")
+    shot = project.add_shot(prompt="WIDE a harbour at dusk")
+    region_take(project, shot.id, "generate", None)  # the source take
+    gen = Generation(project)
+    a = gen.inpaint(shot.id, "WIDE a harbour, no boat", [MaskInput(box=(10, 10, 60, 40))])
+    still = tmp_path / "painting.png"
+    cv2.imwrite(str(still), np.full((H, W, 3), 120, np.uint8))
+    b = gen.cinemagraph(
+        shot.id, "the water ripples", MaskInput(box=(0, 100, W, 80)), image=still, loop=True
+    )
+    named = region_files(a.payload) | region_files(b.payload)
+    assert len(named) == 3  # two masks and the still, all under media/masks/
+    assert all(p.startswith("media/masks/") and exists(project, p) for p in named)
+    orphan = mask_file(project, "orphan")
+    project.store.lock.acquire()
+    assert JobQueue(project).sweep() == [orphan]
+    assert all(exists(project, p) for p in named)
+    project.close()
