@@ -59,75 +59,29 @@ log = logging.getLogger(__name__)
 
 # A prompt that asks for something to go away: the clean plate (for footage not made here).
 REMOVE_WORDS = re.compile(
-    r"\b(remove|removed|removing|erase|erased|delete|deleted|clear|clean|no|without|empty|"
-    r"nobody|nothing|gone|get rid)\b",
+    r"\b(remove|removed|removing|erase|erased|delete|deleted|clean plate|no|without|empty|"
+    r"nobody|nothing|gone|get rid of)\b",
     re.IGNORECASE,
 )
 
 # The cinemagraph's motions, in the order they are applied, and the words that ask for them.
 MOTION_WORDS: dict[str, tuple[str, ...]] = {
-    "ripple": (
-        "water",
-        "sea",
-        "ocean",
-        "river",
-        "lake",
-        "pond",
-        "wave",
-        "waves",
-        "ripple",
-        "ripples",
-        "rippling",
-        "harbour",
-        "harbor",
-        "stream",
-        "pool",
-    ),  # fmt: skip
-    "drift": ("sky", "skies", "cloud", "clouds", "cloudy"),
-    "sway": (
-        "hair",
-        "flag",
-        "flags",
-        "tree",
-        "trees",
-        "leaves",
-        "leaf",
-        "grass",
-        "figure",
-        "figures",
-        "curtain",
-        "curtains",
-        "branches",
-        "wind",
-        "sway",
-        "swaying",
-        "person",
-        "woman",
-        "man",
-        "people",
-    ),  # fmt: skip
-    "smoke": ("smoke", "fog", "steam", "mist", "haze", "smoky", "foggy", "misty"),
-    "flicker": (
-        "lamp",
-        "lamps",
-        "light",
-        "lights",
-        "neon",
-        "candle",
-        "candles",
-        "fire",
-        "flicker",
-        "flickering",
-        "flame",
-        "flames",
-        "sign",
-    ),  # fmt: skip
-    "rain": ("rain", "raining", "rainy", "drizzle"),
-    "snow": ("snow", "snowing", "snowy", "snowfall"),
+    k: tuple(v.split())
+    for k, v in {
+        "ripple": "water sea ocean river lake pond wave waves ripple ripples rippling harbour "
+        "harbor stream pool",
+        "drift": "sky skies cloud clouds cloudy",
+        "sway": "hair flag flags tree trees leaves leaf grass figure figures curtain curtains "
+        "branches wind sway swaying person woman man people",
+        "smoke": "smoke fog steam mist haze smoky foggy misty",
+        "flicker": "lamp lamps light lights neon candle candles fire flicker flickering flame "
+        "flames sign",
+        "rain": "rain raining rainy drizzle",
+        "snow": "snow snowing snowy snowfall",
+    }.items()
 }
 # the spec's fields that place the camera: an inpaint keeps the source's, so the region lines up
-_CAMERA_FIELDS = ("shot_size", "framing", "angle", "dutch_deg", "focal_mm", "moves", "handheld",
-                  "static")  # fmt: skip
+_CAMERA_FIELDS = tuple("shot_size framing angle dutch_deg focal_mm moves handheld static".split())
 
 
 def motions_for(prompt: str) -> list[str]:
@@ -296,7 +250,9 @@ def cinemagraph(engine: AnimaticEngine, req: Cinemagraph, emit: _Emitter) -> dic
     if span is not None:
         tl, t_start, _ = span
         scene = _FrozenCameraScene(engine, req, tl, t_start + req.frame_index / fps, period)
-        motions = [m for m in motions if m != "sway"]  # the figures themselves walk
+        # the figures themselves walk; the set's own rain or snow falls already
+        drawn = {"sway"} | ({"rain", "snow"} if scene.weather is not None else set())
+        motions = [m for m in motions if m not in drawn]
         extra["region_method"] = "scene"
         extra["scene_time"] = t_start + req.frame_index / fps
     else:
