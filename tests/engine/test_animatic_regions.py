@@ -145,6 +145,19 @@ def test_an_extend_of_the_inpainted_take_carries_the_edit_on(take, tmp_path: Pat
     assert (car[:, 2] - car[:, 0]).mean() > 40  # still the blue car
 
 
+def test_an_edit_that_reframes_keeps_the_source_camera_and_says_so(take, tmp_path: Path) -> None:
+    """The edit prompt names no shot size: the region is still drawn with the source's camera
+    (so it lines up), and an extend continues the source's scene, as the recipe says."""
+    src, source = take
+    path, mask = mask_file(tmp_path, "car.png", CAR_BOX)
+    req = Inpaint.for_source(src, prompt="close up, a blue car parked on a street", masks=(path,))
+    frames, recipe = job(req, tmp_path / "out")
+    assert_region_edit(frames, source, lambda i: mask, req.feather)
+    assert recipe["timeline"]["prompt"] == PROMPT and "camera" in recipe["region_note"]
+    inside = frames[12][mask].astype(int)
+    assert (inside[:, 2] - inside[:, 0]).mean() > 40  # the blue car, where the red one was
+
+
 def test_inpaint_removes_a_figure(take, tmp_path: Path) -> None:
     src, source = take
     path, mask = mask_file(tmp_path, "man.png", MAN_BOX)
