@@ -10,8 +10,9 @@ A cinemagraph's still is stored beside its masks as ``<uuid>-still.png``: a fram
 (taken losslessly from the take's head or tail PNGs where it lies in them, else decoded from
 its clip) or an image fitted to the sequence's size.
 
-`load_region_masks` reads a take's masks back (for the player's mask tool); `region_files`
-names every file a region refers to (a sweep must keep them).
+`load_region_masks` reads a take's masks back and `mask_at` interpolates keyed masks as the
+engines do (both for the player's mask tool, which may not import the engine). The files a
+region names are kept by the sweep and purge (``previz.services.project.region_files``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ __all__ = [
     "load_still",
     "mask_array",
     "mask_at",
-    "region_files",
     "remove_stored",
     "store_mask",
     "store_still",
@@ -247,16 +247,6 @@ def take_frame(folder: Path, take: TakeInfo, n: int) -> np.ndarray:
     except EngineError as exc:
         raise InvalidInput(f"cannot read frame {n} of take {take.number}: {exc}") from None
     raise InvalidInput(f"take {take.number} has no clip holding frame {n}; re-generate it")
-
-
-def region_files(region: dict[str, Any] | None) -> list[str]:
-    """Every project file a region (a payload's or a recipe's ``region``) names."""
-    if not region:
-        return []
-    out = [m["path"] for m in region.get("masks") or () if m.get("path")]
-    if region.get("image"):
-        out.append(region["image"])
-    return out
 
 
 def load_region_masks(folder: Path, recipe: dict[str, Any]) -> list[tuple[int | None, np.ndarray]]:
