@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engine.api import (
+    REGION_OPERATIONS,
     Bridge,
     CancelToken,
     Capabilities,
@@ -35,6 +36,7 @@ from engine.api import (
     FrameSink,
     GenerationRequest,
     ImageToVideo,
+    Inpaint,
     LongShot,
     Loop,
     PinnedImage,
@@ -81,7 +83,12 @@ OP_TEXT = {
     "remix": "remix",
     "loop": "loop",
     "long": "a long shot in one call",
+    "inpaint": "inpaint",
+    "cinemagraph": "cinemagraph",
 }
+_REGION_VERB = {"inpaint": "inpaint", "cinemagraph": "make a cinemagraph"}
+# The family whose pipeline takes a video plus a per-pixel mask (what region edits need)
+REGION_MODEL_HINT = "pick a Wan VACE model (e.g. Wan-AI/Wan2.1-VACE-1.3B-diffusers)"
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,10 @@ class Pinned:
     paths: tuple[str, ...] = ()
 
 
-def read_source_frames(ctx: Any, req: Remix) -> list[np.ndarray]:
-    """The first ``req.num_frames`` frames of a remix's source take, at the request's size,
-    checking cancel between frames (the only operation that reads the take's video)."""
+def read_source_frames(ctx: Any, req: Remix | Inpaint) -> list[np.ndarray]:
+    """The first ``req.num_frames`` frames of a remix's or an inpaint's source take, at the
+    request's size, checking cancel between frames (the operations that read the take's
+    video)."""
     from engine.media import read_frames
 
     frames: list[np.ndarray] = []
@@ -199,6 +207,9 @@ class RunContext:
     notes: list[str] = field(default_factory=list)  # notes for the result, added by adapters
     speed_notes: list[str] = field(default_factory=list)  # speed levers changed for this run
     written: int = 0
+    # ``compose(index, frame) -> frame``: applied to every output frame before it is written
+    # (a region edit lays the model's frame over its source through the feathered mask)
+    compose: Any = None
     _overlay: Any = None
 
     # -- randomness, progress ------------------------------------------------------------------
@@ -309,6 +320,8 @@ class RunContext:
                     frame = cv2.resize(frame, (req.width, req.height), interpolation=cv2.INTER_AREA)
                 if self._overlay is not None:
                     self._overlay.draw(frame)
+                if self.compose is not None:
+                    frame = self.compose(self.written, frame)
                 self.sink.write(frame)
                 self.written += 1
                 reporter(self.written, frame)
@@ -605,6 +618,11 @@ class Adapter(ABC):
         label = f"{engine} ({self.name})"
         op = request.operation
         ops = self.operations()
+        if op in REGION_OPERATIONS and op not in ops:
+            raise UnsupportedOperation(
+                f"model {self.name} cannot {_REGION_VERB[op]}: its pipeline takes no mask; "
+                f"{REGION_MODEL_HINT}"
+            )
         if op not in ops:
             can = ", ".join(OP_TEXT[o] for o in sorted(ops))
             raise UnsupportedOperation(
@@ -649,7 +667,7 @@ class Adapter(ABC):
         native = self.native_fps
         if native is None or request.fps == native or not isinstance(request.fps, Fraction):
             return request
-        if isinstance(request, Extend | Bridge | Remix) or (
+        if isinstance(request, Extend | Bridge | Remix | Inpaint) or (
             isinstance(request, Loop) and request.source is not None
         ):
             notes.append(

@@ -42,6 +42,7 @@ import numpy as np
 from engine.api import (
     LONG_SHOT,
     OPERATIONS,
+    REGION_OPERATIONS,
     Bridge,
     Extend,
     GenerationRequest,
@@ -220,7 +221,8 @@ class LTXAdapter(LTXVaeFacts, Adapter):
     def operations(self) -> frozenset[str]:
         # The one-call long pipeline (its Euler-ancestral RF sampler, AdaIN, tail injection) is
         # made for the distilled checkpoints; with the others the app chains windows instead.
-        ops = frozenset(OPERATIONS)
+        # No region edits: LTXConditionPipeline conditions on whole frames, not on a mask.
+        ops = frozenset(OPERATIONS - REGION_OPERATIONS)
         return ops | {LONG_SHOT} if self.distilled else ops
 
     def defaults(self) -> tuple[int, float]:

@@ -15,7 +15,10 @@ Which pipelines a Wan folder can drive depends on its transformer (read from its
 - ``vace`` (`WanVACEPipeline`): frames pinned anywhere through a video + mask (grey frames,
   mask white where frames are made), so: image to video with keyframes, extend forward and
   backward on the parent's whole lossless tail/head, bridge, loop, and an element's reference
-  image for character consistency (``reference_images``).
+  image for character consistency (``reference_images``); and the region edits: inpaint (the
+  source take's frames, grey and masked white inside the region) and cinemagraph (a still whose
+  region is grey and masked after its first frame), each laid back over its source through the
+  feathered mask so the pixels outside it are the source's own (see `WanAdapter._region`).
 
 Prompts are encoded once with `WanPipeline.encode_prompt` and passed as embeddings (the other
 Wan pipelines' text cleaning needs the optional ``ftfy`` package).
@@ -34,9 +37,11 @@ import numpy as np
 
 from engine.api import (
     Bridge,
+    Cinemagraph,
     Extend,
     GenerationRequest,
     ImageToVideo,
+    Inpaint,
     Loop,
     Remix,
     RequestError,
@@ -50,6 +55,7 @@ from engine.backends.diffusers.common import (
     derived_pipeline,
     pretrained_kwargs,
     read_source_frames,
+    window_length,
 )
 
 __all__ = [
@@ -170,7 +176,17 @@ class WanAdapter(Adapter):
     def operations(self) -> frozenset[str]:
         v = self.variant
         if v == "vace":
-            return frozenset({"text_to_video", "image_to_video", "extend", "bridge", "loop"})
+            return frozenset(
+                {
+                    "text_to_video",
+                    "image_to_video",
+                    "extend",
+                    "bridge",
+                    "loop",
+                    "inpaint",
+                    "cinemagraph",
+                }
+            )
         if v == "ti2v":
             return frozenset({"text_to_video", "image_to_video", "extend"})
         if v == "flf2v":  # the transformer embeds exactly two images: first and last
@@ -187,8 +203,30 @@ class WanAdapter(Adapter):
         # VACE takes any number of known frames; the image-to-video models take one.
         return available if self.variant == "vace" else min(1, available)
 
+    def capabilities_for(self, request: GenerationRequest) -> Any:
+        caps = super().capabilities_for(request)
+        if isinstance(request, Cinemagraph) and request.loop:
+            # the window is n+1 frames: the still again at the end (dropped), as for a loop
+            return dataclasses.replace(caps, frame_modulus=self.temporal, frame_remainder=0)
+        return caps
+
     def check_request(self, request: GenerationRequest) -> None:
         v = self.variant
+        if isinstance(request, Inpaint | Cinemagraph):
+            # the mask is drawn at the frame's own size, so the size cannot be snapped
+            m = self.size_multiple
+            w, h = request.width, request.height
+            if w % m or h % m:
+                what = "the take is" if isinstance(request, Inpaint) else "the cinemagraph is"
+                fix = (
+                    "remix the take to such a size first"
+                    if isinstance(request, Inpaint)
+                    else "make it at such a size (the still and mask too)"
+                )
+                raise RequestError(
+                    f"model {self.name} makes sizes in multiples of {m} and {what} {w}x{h}; "
+                    f"{fix}, e.g. {w // m * m}x{h // m * m}"
+                )
         if v in ("i2v", "ti2v", "flf2v"):
             if isinstance(request, Extend) and request.direction == "backward":
                 raise self.unsupported(
@@ -293,6 +331,9 @@ class WanAdapter(Adapter):
 
         # 1. Prompt embeddings, once (guarded text cleaning; shared by every pipeline call).
         embeds = self._encode_prompt(ctx, guidance)
+        if isinstance(req, Inpaint | Cinemagraph):
+            recipe.update(self._region(ctx, req, embeds, steps, guidance))
+            return recipe
 
         # 2. Conditioning frames (lossless PNGs, never the MP4) and the window.
         known: list[Known]
@@ -448,12 +489,19 @@ class WanAdapter(Adapter):
         guidance: float,
         refs: tuple[Path, ...],
         stage: str = "denoise",
+        inputs: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
     ) -> Any:
+        """A WanVACEPipeline call: `known` frames given (mask black) among grey ones, or
+        ``inputs``: the whole video (RGB uint8) and its masks (uint8, 255 = make) as given."""
         from PIL import Image
 
         req = ctx.request
         kwargs = {**self._common(ctx, length, steps, guidance), **embeds}
-        if known:
+        if inputs is not None:
+            video, masks = inputs
+            kwargs["video"] = ctx.pil(video)
+            kwargs["mask"] = [Image.fromarray(m, "L") for m in masks]
+        elif known:
             grey = np.full((req.height, req.width, 3), GREY, np.uint8)
             frames = [grey] * length
             masks = [255] * length
@@ -470,6 +518,123 @@ class WanAdapter(Adapter):
 
             kwargs["reference_images"] = ctx.pil(load_png_frames(refs))
         return self._call(ctx, ctx.loaded.pipe, kwargs, steps, len(refs), stage)
+
+    def _region(
+        self,
+        ctx: RunContext,
+        req: Inpaint | Cinemagraph,
+        embeds: dict[str, Any],
+        steps: int,
+        guidance: float,
+    ) -> dict[str, Any]:
+        """Inpaint or cinemagraph through WanVACEPipeline's masked video input.
+
+        The model is given the frames with the region (the mask dilated by the feather, so it
+        repaints the seam too) grey, and a mask white there: it makes the region and sees the
+        rest. Inpaint: the source take's decoded frames, padded to the model's ``4k+1`` count
+        by repeating the last frame (and its mask), trimmed back after. Cinemagraph: the still
+        whole in the first frame (the motion starts from its own pixels), then the still with
+        its region grey; with `loop` the still whole again one frame past the end (dropped), so
+        the last frame leads into the first. Every output frame is the model's frame laid over
+        the source frame (the still) with `engine.masks.feather_alpha`: outside the dilated mask
+        it IS the source's pixel (the VAE round trip never shows there).
+        """
+        from engine.masks import MaskTrack, composite, feather_alpha, read_mask
+
+        n, feather = req.num_frames, req.feather
+        w, h = req.width, req.height
+        loop_end: int | None = None  # a cinemagraph loop's known still past the end
+        if isinstance(req, Inpaint):
+            track = MaskTrack.load(req.masks, w, h)
+            sources = read_source_frames(ctx, req)
+            if len(sources) < n:
+                raise RequestError(
+                    f"the source take's video holds {len(sources)} frames, not the {n} it "
+                    "claims; its media is damaged: regenerate it"
+                )
+            length = window_length(n, self.temporal)
+            held = None if track.moving else feather_alpha(track.at(0), feather)
+
+            def alpha_at(i: int) -> np.ndarray:
+                return held if held is not None else track.alphas(min(i, n - 1), feather)
+
+            video, masks = [], []
+            for i in range(length):
+                ctx.cancel.raise_if_cancelled()
+                region = alpha_at(i) > 0
+                frame = sources[min(i, n - 1)].copy()
+                frame[region] = GREY
+                video.append(frame)
+                masks.append(np.where(region, 255, 0).astype(np.uint8))
+
+            def source_at(i: int) -> np.ndarray:
+                return sources[i]
+
+            described: dict[str, Any] = {
+                "masks": [m.describe() for m in req.masks],
+                "moving_mask": track.moving,
+            }
+        else:
+            still = ctx.pinned_image(req.image)
+            alpha = feather_alpha(read_mask(req.mask, w, h), feather)
+            region = alpha > 0
+            greyed = still.copy()
+            greyed[region] = GREY
+            white = np.where(region, 255, 0).astype(np.uint8)
+            black = np.zeros((h, w), np.uint8)
+            loop_end = n if req.loop else None
+            length = window_length(n + 1 if req.loop else n, self.temporal)
+            video, masks = [still], [black]
+            for i in range(1, length):
+                known = i == loop_end
+                video.append(still if known else greyed)
+                masks.append(black if known else white)
+
+            def alpha_at(i: int) -> np.ndarray:
+                return alpha
+
+            def source_at(i: int) -> np.ndarray:
+                return still
+
+            described = {
+                "mask": str(req.mask),
+                "image": str(req.image),
+                "first_frame": "the still (known), so the motion starts from its pixels",
+                "loop": (
+                    f"the still known again at frame {n} (dropped): frame {n - 1} leads into "
+                    "frame 0"
+                    if req.loop
+                    else None
+                ),
+            }
+
+        refs = reference_images(req)
+        latents = self._vace(ctx, [], length, embeds, steps, guidance, refs, inputs=(video, masks))
+        del video, masks
+
+        def compose(i: int, frame: np.ndarray) -> np.ndarray:
+            return composite(source_at(i), frame, alpha_at(i))
+
+        window = Window(length, 0, n)
+        decoded = self._decode(ctx, latents, len(refs))
+        ctx.compose = compose
+        try:
+            ctx.write(decoded, window)
+        finally:
+            ctx.compose = None
+        return {
+            "window": window.describe(),
+            "region": {
+                **described,
+                "feather": feather,
+                "mask_dilation_px": feather,
+                "grey": GREY,
+                "padded_frames": length - n - (1 if loop_end is not None else 0),
+                "composited": "model frames over the source through the feathered mask",
+            },
+            "reference_images": [str(p) for p in refs],
+            **self.experts(ctx.loaded, guidance, req.options),
+        }
 
     def _remix(
         self, ctx: RunContext, req: Remix, embeds: dict[str, Any], steps: int, guidance: float
