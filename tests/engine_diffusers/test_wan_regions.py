@@ -274,6 +274,22 @@ def test_inpaint_refuses_a_take_off_the_models_size_grid(
         engine.prepare(_inpaint(take, (MaskKey(mask),), wan_vace_model))
 
 
+def test_inpaint_keeps_the_takes_frame_rate_and_count_and_refuses_a_take_too_long(
+    engine, wan_vace_model, make_take, tmp_path
+):
+    """A 24 fps take of 7 frames stays 7 frames at 24 fps (Wan's native 16 fps and 4k+1 rule
+    are the engine's business: it pads inside); a take longer than the model's window is
+    refused with what to do, before anything loads."""
+    take = make_take(38, n=7, width=W, height=H, fps=24)
+    mask = _mask(tmp_path, "fps", box_mask(W, H, 8, 8, 16, 16))
+    prepared, notes = engine.prepare(_inpaint(take, (MaskKey(mask),), wan_vace_model))
+    assert (prepared.num_frames, prepared.fps) == (7, Fraction(24))
+    assert any("keeps the take's 24 fps" in n for n in notes)
+    long = make_take(39, n=133, width=W, height=H, fps=FPS)
+    with pytest.raises(RequestError, match=r"at most 129 frames.*has 133; trim the take"):
+        engine.prepare(_inpaint(long, (MaskKey(mask),), wan_vace_model))
+
+
 def test_a_cancelled_inpaint_stops_and_writes_no_take(engine, wan_vace_model, make_take, tmp_path):
     take = make_take(36, n=9, width=W, height=H, fps=FPS)
     mask = _mask(tmp_path, "c", box_mask(W, H, 8, 8, 16, 16))

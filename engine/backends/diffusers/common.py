@@ -670,9 +670,15 @@ class Adapter(ABC):
         if isinstance(request, Extend | Bridge | Remix | Inpaint) or (
             isinstance(request, Loop) and request.source is not None
         ):
+            rate = fps_str(request.fps)
+            what = (
+                f"this inpaint keeps the take's {rate} fps"
+                if isinstance(request, Inpaint)
+                else f"these frames continue a {rate} fps take"
+            )
             notes.append(
-                f"{self.name} is made for {fps_str(native)} fps; these frames continue a "
-                f"{fps_str(request.fps)} fps take, so motion may play at a different speed"
+                f"{self.name} is made for {fps_str(native)} fps; {what}, so motion may play at "
+                "a different speed"
             )
             return request
         ratio = native / request.fps

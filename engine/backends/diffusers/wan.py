@@ -227,6 +227,12 @@ class WanAdapter(Adapter):
                     f"model {self.name} makes sizes in multiples of {m} and {what} {w}x{h}; "
                     f"{fix}, e.g. {w // m * m}x{h // m * m}"
                 )
+        if isinstance(request, Inpaint) and request.num_frames > self.max_frames:
+            raise RequestError(
+                f"model {self.name} inpaints at most {self.max_frames} frames in one go and the "
+                f"take has {request.num_frames}; trim the take (or split the shot) and inpaint "
+                "each part"
+            )
         if v in ("i2v", "ti2v", "flf2v"):
             if isinstance(request, Extend) and request.direction == "backward":
                 raise self.unsupported(
