@@ -321,7 +321,15 @@ def ltx2_model(models_dir: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    "model_fixture", ["ltx_model", "ltx2_model", "skyreels_model", "wan_t2v_model"]
+    "model_fixture",
+    [
+        "ltx_model",
+        "ltx2_model",
+        "skyreels_model",
+        "wan_t2v_model",
+        "wan_ti2v_model",
+        "wan_flf2v_model",
+    ],
 )
 def test_other_families_refuse_region_edits_and_name_wan_vace(
     model_fixture, request, make_take, tmp_path
