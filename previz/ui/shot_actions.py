@@ -215,7 +215,8 @@ class QtShotActions(QObject):
             "cinemagraph": self.cinemagraph_action,
         }
         self.region_reasons: dict[str, str | None] = {}
-        self._region_key: tuple[Any, ...] | None = None
+        self._region_cache: dict[tuple[Any, ...], dict[str, str | None]] = {}
+        self._region_gen: Any = None
         # short names on the toolbar (the menus keep the full ones)
         self.draft_action.setIconText("Draft")
         self.bridge_action.setIconText("Bridge")
@@ -257,26 +258,34 @@ class QtShotActions(QObject):
 
     def update_region_actions(self) -> None:
         """Inpaint… / Make Cinemagraph… only with a take shown and a model that can do them;
-        otherwise their tooltip and status tip say why."""
+        otherwise their tooltip and status tip say why. The engine's answer is kept per shot,
+        engine and model (a sequence playing past shot boundaries does not ask again)."""
         src = self.host.region_source() if self.host.svc is not None else None
-        choice = self.host.engine_choice() if src is not None else None
-        shot = self.host.svc.shot(src.shot_id) if src is not None else None
-        key = (
-            None
-            if src is None or shot is None
-            else (id(self.host.svc), src.shot_id, src.take.id, shot.engine, shot.model, choice)
-        )
-        if key is not None and key == self._region_key:
-            return  # asked already: the engine's answer does not change
-        self._region_key = key
+        gen = self.host.gen
+        reasons: dict[str, str | None] = dict.fromkeys(self.region_actions, NO_TAKE_SHOWN)
+        if src is not None and gen is not None:
+            choice = self.host.engine_choice()
+            shot = self.host.svc.shot(src.shot_id)
+            if gen is not self._region_gen:  # another project
+                self._region_cache.clear()
+                self._region_gen = gen
+            key = (src.shot_id, shot.engine, shot.model, choice)
+            if key not in self._region_cache:
+                found: dict[str, str | None] = {}
+                for op in self.region_actions:
+                    try:
+                        found[op] = gen.region_support(src.shot_id, op, choice)
+                    except PrevizError as exc:
+                        found[op] = str(exc)
+                if len(self._region_cache) > 256:
+                    self._region_cache.clear()
+                self._region_cache[key] = found
+            reasons = self._region_cache[key]
+        if reasons == self.region_reasons:
+            return
+        self.region_reasons = dict(reasons)
         for op, a in self.region_actions.items():
-            reason: str | None = NO_TAKE_SHOWN
-            if src is not None and self.host.gen is not None:
-                try:
-                    reason = self.host.gen.region_support(src.shot_id, op, choice)
-                except PrevizError as exc:
-                    reason = str(exc)
-            self.region_reasons[op] = reason
+            reason = reasons[op]
             a.setEnabled(reason is None)
             tip = REGION_TIPS[op] if reason is None else f"Unavailable: {reason}"
             a.setToolTip(tip)
