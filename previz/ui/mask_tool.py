@@ -10,7 +10,8 @@ Keyframes make a moving mask: with no key the mask holds for the whole take; Add
 mask shown at the current frame as a key, and painting at a frame between keys adds a key there
 (as a compositor's auto-key does). Between keys the player shows the mask the engine will use,
 interpolated by the same code (``previz.services.regions.mask_at``). The onion view tints the
-mask over the frame; without it only the mask's edge is drawn.
+mask over the frame, and the feather's soft edge fading out around it; without it only the
+mask's edge and the feather's reach are drawn.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ DEFAULT_FEATHER = 8  # engine.api.DEFAULT_FEATHER: the edit's soft edge, in pixe
 MAX_FEATHER = 256
 TINT = (255, 70, 70, 115)  # the onion view's colour over the frame
 EDGE = (255, 90, 90, 235)
+FEATHER_EDGE = (255, 150, 150, 120)  # how far the feather reaches
 
 Mask = np.ndarray  # bool (H, W)
 
@@ -395,12 +397,23 @@ class MaskTool(QWidget):
         if self.width_px <= 0:
             return
         onion = self.onion.isChecked()
-        key = (self.version, self.frame, onion, self.keyed, len(self.keys))
+        feather = self.feather.value()
+        key = (self.version, self.frame, onion, feather, self.keyed, len(self.keys))
         if not self._overlay or self._overlay[0] != key:
             m = self.mask()
             rgba = np.zeros((self.height_px, self.width_px, 4), dtype=np.uint8)
             if onion:
                 rgba[m] = TINT
+            if feather > 0 and m.any():
+                # the soft edge: where the edit fades into the take (as feather_alpha weighs it)
+                d = _distance_outside(m)
+                band = (d > 0) & (d < feather)
+                t = 1.0 - d[band] / feather
+                if onion:
+                    rgba[band] = TINT
+                    rgba[band, 3] = (TINT[3] * t * t * (3 - 2 * t)).astype(np.uint8)
+                reach = d < feather
+                rgba[reach & ~_eroded(reach)] = FEATHER_EDGE
             edge = m & ~_eroded(m)
             rgba[edge] = EDGE
             img = QImage(
@@ -438,6 +451,13 @@ def _shift_into(out: np.ndarray, src: np.ndarray, dx: int, dy: int) -> None:
     out[max(0, dy) : h + min(0, dy), max(0, dx) : w + min(0, dx)] = src[
         max(0, -dy) : h + min(0, -dy), max(0, -dx) : w + min(0, -dx)
     ]
+
+
+def _distance_outside(m: Mask) -> np.ndarray:
+    """Pixels from each pixel to the mask (0 inside), as the engines measure the feather."""
+    import cv2
+
+    return cv2.distanceTransform(np.where(m, 0, 255).astype(np.uint8), cv2.DIST_L2, 5)
 
 
 def _eroded(m: Mask) -> Mask:

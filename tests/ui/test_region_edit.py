@@ -192,8 +192,20 @@ def test_invert_clear_and_feather(qtbot, open_window, new_project) -> None:
     qtbot.mouseClick(tool.btn_invert, Qt.MouseButton.LeftButton)
     assert np.array_equal(tool.mask(), before)
 
-    # the feather set on the tool is what the dialog shows and what the edit gets
+    # the feather's soft edge shows around the mask, as far as the feather reaches
+    def redness(x: int, y: int) -> int:
+        img = view.grab().toImage()
+        c = img.pixelColor(view.from_frame(x, y))
+        return c.red() - c.green()
+
+    tool.feather.setValue(0)
+    near0, far0 = redness(150, 130), redness(150, 170)  # 10 px and 50 px below the ellipse
     tool.feather.setValue(20)
+    near20, far20 = redness(150, 130), redness(150, 170)
+    assert near20 > near0 + 15, (near0, near20)
+    assert abs(far20 - far0) <= 2
+
+    # the feather set on the tool is what the dialog shows and what the edit gets
     feathers: list[int] = []
 
     def fill(d) -> None:
