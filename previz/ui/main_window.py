@@ -853,9 +853,12 @@ class QtMainWindow(QMainWindow):
             if not masks:
                 raise PrevizError(f"take {take.number} has no mask to edit")
             target = take.id
-            if take.operation == "inpaint" and take.parents:
+            source = take.parents[0] if take.parents else None
+            if take.operation == "cinemagraph":
+                source = region.get("from_take")  # None: made from an image
+            if source is not None:
                 try:
-                    target = self.svc.take_by_id(take.parents[0]).id
+                    target = self.svc.take_by_id(source).id
                 except PrevizError:
                     target = take.id  # its source was deleted: paint on the take itself
         except Exception as exc:
@@ -865,7 +868,7 @@ class QtMainWindow(QMainWindow):
         self.player.set_mask_mode(True)
         self.player.mask_tool.load(masks, region.get("feather"))
         keys = [f for f, _m in masks if f is not None]
-        at = region.get("from_frame")
+        at = region.get("from_frame") if target != take.id else None
         if at is None and keys:
             at = min(keys)
         if at is not None:

@@ -748,10 +748,12 @@ class PlayerWidget(QWidget):
     def set_mask_mode(self, on: bool) -> None:
         """Open (or close) the mask tool over the picture. Masks are painted on a take: in
         sequence mode the player first shows the take under the playhead, at the same frame."""
-        if on and self.mode == "sequence":
+        if on:
+            self._ensure_playlist()
             found = self.playlist.locate(self.frame) if self.playlist else None
             if found is None or found[0].take_id is None:
                 self.btn_mask.setChecked(False)
+                self.mask_mode_changed.emit(self.masking)
                 show_error(
                     self,
                     PrevizError(
@@ -760,9 +762,10 @@ class PlayerWidget(QWidget):
                     ),
                 )
                 return
-            item, take_frame = found
-            self.show_take(item.take_id)
-            self.seek(take_frame)
+            if self.mode == "sequence":
+                item, take_frame = found
+                self.show_take(item.take_id)
+                self.seek(take_frame)
         self.masking = on
         self.btn_mask.setChecked(on)
         self.mask_tool.setVisible(on)

@@ -249,6 +249,11 @@ def test_region_edits_disabled_with_the_reason(
     # no take yet: neither is offered, and they say what to do
     assert not inpaint.isEnabled() and not cine.isEnabled()
     assert "show a take in the player first" in inpaint.toolTip()
+    w.mask_action.trigger()  # nothing to paint on: said, and the tool stays closed
+    qtbot.waitUntil(lambda: bool(error_texts()), timeout=5000)
+    assert "no take under the playhead" in error_texts()[0]
+    close_errors()
+    assert not w.mask_action.isChecked() and not w.player.masking
     take_shown(qtbot, w)
     w.actions.update_enabled()
     assert not inpaint.isEnabled()
@@ -296,3 +301,52 @@ def test_region_dialogs_and_the_mask_tool_fit_a_1280x800_window(
     assert set(widths) == {"inpaint", "cinemagraph"}
     for name, width in widths.items():
         assert width <= w.width(), f"the {name} dialog is {width} px wide"
+
+
+def test_a_mask_of_another_size_is_offered_a_resize_and_a_cinemagraph_mask_edits_again(
+    qtbot, open_window, new_project, monkeypatch, tmp_path
+) -> None:
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QMessageBox
+
+    w = open_window(new_project([PROMPT], frames=12))
+    sid = w.timeline.shot_ids()[0]
+    w.actions.generate_draft([sid])  # a draft is half the size: its mask is too
+    wait_cards_done(qtbot, w)
+    w.timeline.select([sid], sid)
+    w._card_activated(sid)
+    w.player.set_mask_mode(True)
+    tool = w.player.mask_tool
+    assert (tool.width_px, tool.height_px) == (160, 88)
+    drag(w.player.view, (40, 40), (100, 40))
+    still = tmp_path / "still.png"
+    img = QImage(320, 176, QImage.Format.Format_RGB888)
+    img.fill(QColor("#406080"))
+    assert img.save(str(still))
+
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.No]
+
+    def question(_parent, _title, text, *a, **k):
+        asked.append(text)
+        return answer[0]
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    assert w.actions.cinemagraph("water ripples", 0.5, image=still) is None
+    assert asked and "160x88" in asked[0] and "320x176" in asked[0] and "Resize" in asked[0]
+    assert "--resize-mask" not in asked[0]  # the app's words, not the command line's
+    answer[0] = QMessageBox.StandardButton.Yes
+    job = w.actions.cinemagraph("water ripples", 0.5, image=still)
+    assert job is not None, error_texts()
+    assert job.payload["width"] == 320 and job.payload["region"]["from_take"] is None
+    qtbot.waitUntil(lambda: w.svc.shot(sid).take_count == 2, timeout=JOB_TIMEOUT_MS)
+    cine = next(t for t in w.svc.takes(sid) if t.number == 2)
+    assert cine.operation == "cinemagraph"
+    w.takes.refresh()
+    w.takes.set_current_take(cine.id)
+    assert "Cinemagraph" in w.takes.list.currentItem().text()
+    # from an image: its mask goes back onto the cinemagraph itself, at its size
+    qtbot.mouseClick(w.takes.btn_mask, Qt.MouseButton.LeftButton)
+    assert w.player.take_id == cine.id
+    assert (tool.width_px, tool.height_px) == (320, 176)
+    assert tool.mask()[80, 140] and not tool.mask()[10, 10]
