@@ -108,7 +108,7 @@ class MaskTool(QWidget):
         self.size.setValue(DEFAULT_BRUSH)
         self.size.setSuffix(" px")
         self.size.setPrefix("Size ")
-        self.size.setToolTip("Brush size, in pixels of the take's frame")
+        self.size.setToolTip("Brush size, in pixels of the take's frame ([ smaller, ] larger)")
         self.feather = QSpinBox()
         self.feather.setRange(0, MAX_FEATHER)
         self.feather.setValue(DEFAULT_FEATHER)

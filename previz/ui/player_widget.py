@@ -17,7 +17,8 @@ under the picture says why.
 
 Mask (the bar's Mask button, Shot ▸ Mask Tool): the mask tool (:mod:`previz.ui.mask_tool`) opens
 under the picture and the mouse paints the region a region edit changes, in the frame pixels
-of the take shown (a sequence under the playhead switches to its take first).
+of the take shown (a sequence under the playhead switches to its take first); [ and ] make
+the brush smaller and larger.
 """
 
 from __future__ import annotations
@@ -877,6 +878,11 @@ class PlayerWidget(QWidget):
         elif key == Qt.Key.Key_End:
             self.pause()
             self.seek(self._range()[1] - 1)
+        elif key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight) and self.masking:
+            size = self.mask_tool.size  # as in a paint program: [ smaller, ] larger brush
+            step = max(1, round(size.value() * 0.2))
+            size.setValue(size.value() + (step if key == Qt.Key.Key_BracketRight else -step))
+            self.view.update()
         elif key == Qt.Key.Key_I and not self.compact:
             self.mark_in()
         elif key == Qt.Key.Key_O and not self.compact:

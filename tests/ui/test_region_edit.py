@@ -78,6 +78,12 @@ def test_paint_a_mask_inpaint_on_the_animatic_and_edit_the_mask_again(
     tool, view = w.player.mask_tool, w.player.view
     assert w.player.masking and tool.isVisible() and w.mask_action.isChecked()
     assert (tool.width_px, tool.height_px) == (320, 176)  # the take's frame, not the widget
+    w.player.setFocus()
+    qtbot.keyClick(w.player, Qt.Key.Key_BracketRight)  # [ and ] size the brush
+    assert tool.size.value() > 24
+    qtbot.keyClick(w.player, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(w.player, Qt.Key.Key_BracketLeft)
+    assert tool.size.value() < 24
     tool.size.setValue(30)
     drag(view, (100, 90), (220, 90))
     painted = tool.mask().copy()
