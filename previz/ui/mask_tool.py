@@ -50,6 +50,7 @@ MAX_FEATHER = 256
 TINT = (255, 70, 70, 115)  # the onion view's colour over the frame
 EDGE = (255, 90, 90, 235)
 FEATHER_EDGE = (255, 150, 150, 120)  # how far the feather reaches
+BETWEEN_KEPT = 48  # interpolated masks kept (frames between keys, while playing)
 
 Mask = np.ndarray  # bool (H, W)
 
@@ -210,6 +211,8 @@ class MaskTool(QWidget):
         if f > frames[-1]:
             return self.keys[frames[-1]] > 0
         if f not in self._between:
+            if len(self._between) >= BETWEEN_KEPT:  # a 1080p mask is 2 MB: keep a few
+                self._between.clear()
             self._between[f] = mask_at([(k, self.keys[k] > 0) for k in frames], f)
         return self._between[f]
 
