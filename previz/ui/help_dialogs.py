@@ -35,6 +35,7 @@ PLAYER_KEYS = (
     ("Step one second", "Shift+Left / Shift+Right"),
     ("Previous / next shot (sequence)", "Up / Down"),
     ("First / last frame", "Home / End"),
+    ("Mask brush smaller / larger (mask tool)", "[ / ]"),
     ("Delete the selected shots (board)", "Del"),
 )
 

@@ -50,6 +50,7 @@ MAX_FEATHER = 256
 TINT = (255, 70, 70, 115)  # the onion view's colour over the frame
 EDGE = (255, 90, 90, 235)
 FEATHER_EDGE = (255, 150, 150, 120)  # how far the feather reaches
+UNDO_KEPT = 16  # mask changes that Undo can take back
 BETWEEN_KEPT = 48  # interpolated masks kept (frames between keys, while playing)
 
 Mask = np.ndarray  # bool (H, W)
@@ -80,6 +81,7 @@ class MaskTool(QWidget):
         self._between: dict[int, Mask] = {}  # interpolated masks, by frame
         self._overlay: tuple[Any, ...] = ()  # (cache key, QImage, its array)
         self._stroke: dict[str, Any] | None = None  # the drag in progress
+        self._history: list[dict[int | None, np.ndarray]] = []  # the keys before each change
         self.version = 0
 
         def button(name: str, text: str, tip: str, checkable: bool = False) -> QToolButton:
@@ -125,6 +127,8 @@ class MaskTool(QWidget):
         self.btn_invert.clicked.connect(self.invert)
         self.btn_clear = button("clear", "Clear", "Remove the whole mask (every key)")
         self.btn_clear.clicked.connect(self.clear)
+        self.btn_undo = button("undo", "Undo", "Take back the last change to the mask")
+        self.btn_undo.clicked.connect(self.undo)
         self.btn_add_key = button(
             "add_key", "+ Key", "Keyframe: the mask at this frame (a moving mask)"
         )
@@ -152,7 +156,7 @@ class MaskTool(QWidget):
         row1.addWidget(self.size)
         row1.addWidget(self.feather)
         row1.addSpacing(6)
-        for w in (self.btn_invert, self.btn_clear, self.onion):
+        for w in (self.btn_invert, self.btn_clear, self.btn_undo, self.onion):
             row1.addWidget(w)
         row1.addStretch(1)
         row2 = QHBoxLayout()
@@ -179,6 +183,7 @@ class MaskTool(QWidget):
         if (width, height) != (self.width_px, self.height_px):
             self.width_px, self.height_px = width, height
             self.keys = {}
+            self._history.clear()
             self._touch()
 
     def set_frame(self, frame: int, total: int) -> None:
@@ -228,10 +233,12 @@ class MaskTool(QWidget):
     def load(self, masks: list[tuple[int | None, Mask]], feather: int | None = None) -> None:
         """Put ``masks`` (a take's region, see ``load_region_masks``) in the tool."""
         keys: dict[int | None, np.ndarray] = {}
+        self._remember()
         for frame, m in masks:
             h, w = m.shape
             if (w, h) != (self.width_px, self.height_px):
                 self.width_px, self.height_px = w, h
+                self._history.clear()
             keys[None if frame is None else int(frame)] = np.where(m, 255, 0).astype(np.uint8)
         if None in keys and len(keys) > 1:
             keys = {None: keys[None]}
@@ -281,6 +288,7 @@ class MaskTool(QWidget):
         if self.width_px <= 0:
             return
         erase = erase or self.mode == "erase"
+        self._remember()
         self._stroke = {"start": QPointF(at), "last": QPointF(at), "erase": erase}
         if self.mode in ("brush", "erase"):
             self._dab(at, at, erase)
@@ -347,12 +355,15 @@ class MaskTool(QWidget):
         """Swap the region and the rest (at this frame's key, or the held mask)."""
         if self.width_px <= 0:
             return
+        self._remember()
         arr = self._edit_array()
         np.subtract(255, arr, out=arr)
         self._touch()
 
     def clear(self) -> None:
-        """No mask at all (every key goes)."""
+        """No mask at all (every key goes; Undo brings it back)."""
+        if self.keys:
+            self._remember()
         self.keys = {}
         self._touch()
 
@@ -360,6 +371,7 @@ class MaskTool(QWidget):
         """The mask shown becomes a key at this frame (a held mask becomes the first key)."""
         if self.width_px <= 0:
             return
+        self._remember()
         shown = np.where(self.mask(), 255, 0).astype(np.uint8)
         if not self.keyed:
             self.keys = {}
@@ -368,8 +380,22 @@ class MaskTool(QWidget):
 
     def delete_key(self) -> None:
         if self.frame in self.keys and self.frame is not None:
+            self._remember()
             del self.keys[self.frame]
             self._touch()
+
+    def _remember(self) -> None:
+        self._history.append({k: a.copy() for k, a in self.keys.items()})
+        del self._history[:-UNDO_KEPT]
+        self.btn_undo.setEnabled(True)
+
+    def undo(self) -> None:
+        """The mask as it was before the last change (a stroke, a shape, a key…)."""
+        if not self._history:
+            return
+        self._stroke = None
+        self.keys = self._history.pop()
+        self._touch()
 
     def _touch(self, rebuild: bool = True) -> None:
         if rebuild:
@@ -382,6 +408,7 @@ class MaskTool(QWidget):
     def _update_keys_ui(self) -> None:
         frames = self.key_frames()
         self.btn_del_key.setEnabled(self.frame in frames)
+        self.btn_undo.setEnabled(bool(self._history))
         on_key = self.frame in frames
         if frames:
             text = f"◆ key at f{self.frame}" if on_key else f"f{self.frame}: between keys"

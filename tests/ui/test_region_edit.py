@@ -197,6 +197,16 @@ def test_invert_clear_and_feather(qtbot, open_window, new_project) -> None:
     assert np.array_equal(tool.mask(), ~before)
     qtbot.mouseClick(tool.btn_invert, Qt.MouseButton.LeftButton)
     assert np.array_equal(tool.mask(), before)
+    # Undo takes back the last change: a stroke, then a clear
+    qtbot.mouseClick(tool.mode_buttons["brush"], Qt.MouseButton.LeftButton)
+    drag(view, (10, 10), (60, 10))
+    assert tool.mask()[10, 30]
+    qtbot.mouseClick(tool.btn_undo, Qt.MouseButton.LeftButton)
+    assert np.array_equal(tool.mask(), before)
+    qtbot.mouseClick(tool.btn_clear, Qt.MouseButton.LeftButton)
+    assert tool.is_empty()
+    qtbot.mouseClick(tool.btn_undo, Qt.MouseButton.LeftButton)
+    assert np.array_equal(tool.mask(), before)
 
     # the feather's soft edge shows around the mask, as far as the feather reaches
     def redness(x: int, y: int) -> int:
@@ -270,6 +280,10 @@ def test_region_edits_disabled_with_the_reason(
     assert inpaint in shot_menu.actions() and cine in shot_menu.actions()
     assert w.mask_action in shot_menu.actions()
     assert shot_menu.toolTipsVisible()
+    dlg = w.shortcuts_dialog()  # Help > Keyboard Shortcuts has the mask keys
+    assert ("Mask Tool", "Ctrl+Shift+M", "Shot") in dlg.rows
+    assert any(keys == "[ / ]" for _name, keys, _menu in dlg.rows)
+    dlg.close()
     menu = w.actions.context_menu()
     assert inpaint in menu.actions() and menu.toolTipsVisible()
     menu.close()
