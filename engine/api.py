@@ -693,13 +693,19 @@ def _check_region(request: Inpaint | Cinemagraph) -> None:
     op = request.operation
     if not request.prompt.strip():
         what = "inside the mask" if op == "inpaint" else "how the masked region moves"
-        raise RequestError(f"{op} needs a prompt saying {what}, e.g. 'a red car' or 'water ripples'")
+        raise RequestError(
+            f"{op} needs a prompt saying {what}, e.g. 'a red car' or 'water ripples'"
+        )
     f = request.feather
     if not isinstance(f, int) or isinstance(f, bool) or not 0 <= f <= MAX_FEATHER:
-        raise RequestError(f"feather must be a whole number of pixels from 0 to {MAX_FEATHER}, got {f!r}")
+        raise RequestError(
+            f"feather must be a whole number of pixels from 0 to {MAX_FEATHER}, got {f!r}"
+        )
     if isinstance(request, Inpaint):
         if not request.masks:
-            raise RequestError("inpaint needs a mask: paint one, or give --mask FILE or --box X,Y,W,H")
+            raise RequestError(
+                "inpaint needs a mask: paint one, or give --mask FILE or --box X,Y,W,H"
+            )
         if request.num_frames != request.source.num_frames:
             raise RequestError(
                 f"inpaint makes the source take's {request.source.num_frames} frames (asked for "
@@ -719,7 +725,9 @@ def _check_region(request: Inpaint | Cinemagraph) -> None:
                         f"{request.num_frames} frames (0..{request.num_frames - 1})"
                     )
                 if m.frame_index in seen:
-                    raise RequestError(f"two masks are keyed at frame {m.frame_index}; key one per frame")
+                    raise RequestError(
+                        f"two masks are keyed at frame {m.frame_index}; key one per frame"
+                    )
                 seen.add(m.frame_index)
         paths = [m.path for m in request.masks]
     else:

@@ -226,9 +226,8 @@ class MaskTrack:
             return keys[-1][1]
         if frame in self._cache:
             return self._cache[frame]
-        for (fa, ma), (fb, mb) in zip(keys, keys[1:], strict=False):
-            if fa <= frame <= fb:
-                break
+        k = next(k for k in range(len(keys) - 1) if keys[k][0] <= frame <= keys[k + 1][0])
+        (fa, ma), (fb, mb) = keys[k], keys[k + 1]
         if frame == fa:
             return ma
         if frame == fb:
