@@ -329,6 +329,45 @@ def test_cinemagraph_motions_from_the_prompt_loop_inside_the_mask(
     assert float(diff(frames[-1], frames[0])[mask].mean()) <= 1.5 * max(moves)
 
 
+def test_cinemagraph_clouds_drift_over_the_sky_and_lamps_flicker_not_the_buildings(
+    tmp_path: Path,
+) -> None:
+    """The mask takes in a skyline: the clouds drift over the sky only and the lamps flicker;
+    the buildings in the same region do not slide or pulse (the old drift moved the whole
+    region sideways, ghosting roofs and lamps)."""
+    img = np.zeros((H, W, 3), np.uint8)
+    ramp = np.linspace(150, 215, H // 2, dtype=np.float32)[:, None, None]
+    img[: H // 2] = np.clip(ramp * np.float32([0.75, 0.85, 1.0]), 0, 255).astype(np.uint8)
+    img[H // 2 :] = (60, 52, 48)
+    building = (slice(40, H // 2 + 4), slice(30, 120))
+    img[building] = (95, 80, 70)
+    img[50 : H // 2, 40:110:12] = (210, 190, 120)  # lit windows
+    lamp = (slice(30, 38), slice(200, 208))
+    img[lamp] = (255, 240, 180)
+    image = write_png(tmp_path / "skyline.png", img)
+    path, mask = mask_file(tmp_path, "top.png", (0, 0, W, H // 2))
+    frames, recipe = job(
+        cinemagraph(image, path, "clouds drift, lamps flicker", seed=3), tmp_path / "o"
+    )
+    assert recipe["motions"] == ["drift", "flicker"]
+    assert_still_outside(frames, img, mask, 8)
+    sky = np.zeros((H, W), bool)
+    sky[4:26, 130:190] = True
+    roof = np.zeros((H, W), bool)
+    roof[42:48, 32:118] = True  # the building's top, below the sky, above its windows
+
+    def away(region: np.ndarray) -> float:  # the most a frame strays from the still there
+        return max(float(diff(f, img)[region].mean()) for f in frames)
+
+    assert away(sky) > 8, away(sky)
+    assert away(roof) <= 2.5, away(roof)  # codec noise and a faint ambient flicker only
+    lamp_mask = np.zeros((H, W), bool)
+    lamp_mask[lamp] = True
+    lamp_levels = [float(f[lamp_mask].mean()) for f in frames]
+    roof_levels = [float(f[roof].mean()) for f in frames]
+    assert np.ptp(lamp_levels) > 3 * max(1.0, np.ptp(roof_levels)), (lamp_levels, roof_levels)
+
+
 def test_cinemagraph_says_when_it_does_not_know_the_motion(still, tmp_path: Path) -> None:
     image, img, path, mask = still
     frames, recipe = job(cinemagraph(image, path, "a dragon", seed=1), tmp_path / "o")

@@ -347,8 +347,13 @@ class _Motions:
         top, bottom = float(ys.min()), float(ys.max())
         # sway: anchored at the region's bottom, the most at its top
         self.sway_weight = np.clip((bottom - self.ys) / max(1.0, bottom - top), 0.0, 1.0) ** 1.5
-        self._noise = None
+        self._noise: np.ndarray | None = None
         self._weather = None
+        self.sky = _sky_weight(still, mask)
+        sky_px = still[self.sky > 0.5]
+        tone = sky_px.mean(axis=0) if len(sky_px) else still[mask].mean(axis=0)
+        self.cloud = np.clip(tone.astype(np.float32) + 55.0, 0, 245)  # lighter than the sky
+        self.glow = _glow(still, mask)
         if "rain" in names or "snow" in names:
             from engine.backends.animatic.effects import Weather
 
@@ -406,26 +411,37 @@ class _Motions:
         return cv2.remap(img, mx, self.ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
     def flicker(self, img: np.ndarray, t: float) -> np.ndarray:
+        """The region's lights flicker: its brightest pixels and their glow the most (`_glow`),
+        the rest of the region a little."""
         ph = self.phase
         g = 0.6 * math.sin(2 * math.pi * self.hz(2.7) * t + ph[5])
         g += 0.4 * math.sin(2 * math.pi * self.hz(6.3) * t + ph[6])
-        gain = 1.0 + 0.14 * g
-        return np.clip(img.astype(np.float32) * gain + 0.5, 0, 255).astype(np.uint8)
+        gain = 1.0 + g * (0.01 + 0.3 * self.glow)
+        return np.clip(img.astype(np.float32) * gain[:, :, None] + 0.5, 0, 255).astype(np.uint8)
 
     # -- drifts (cross-faded into a loop) -----------------------------------------------------
     def drift(self, img: np.ndarray, t: float) -> np.ndarray:
+        """Clouds drifting across the sky: a soft translucent layer moving right over the
+        region's sky (`_sky_weight`); buildings, lamps and figures in the region stay put."""
         import cv2
 
-        dx = 0.03 * self.w * t  # a slow drift to the right: 3% of the frame a second
-        return cv2.remap(
-            img, self.xs - dx, self.ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        noise = self._cloud_noise()
+        mx = self.xs - 0.08 * self.w * t  # 8% of the frame a second: a time-lapse sky
+        n = cv2.remap(noise, mx, self.ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        a = (0.6 * n * self.sky)[:, :, None]
+        return np.clip(img.astype(np.float32) * (1 - a) + self.cloud * a + 0.5, 0, 255).astype(
+            np.uint8
         )
+
+    def _cloud_noise(self) -> np.ndarray:
+        if self._noise is None:
+            self._noise = _tileable_noise(self.h, self.w, self.rng)
+        return self._noise
 
     def smoke(self, img: np.ndarray, t: float) -> np.ndarray:
         import cv2
 
-        if self._noise is None:
-            self._noise = _tileable_noise(self.h, self.w, self.rng)
+        self._cloud_noise()
         mx = self.xs - 0.05 * self.w * t
         my = self.ys + 0.02 * self.h * t
         n = cv2.remap(self._noise, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
@@ -437,6 +453,41 @@ class _Motions:
         return _draw_weather(self._weather, img, t)
 
     snow = rain
+
+
+def _sky_weight(still: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """0..1 per pixel: how much of the region is sky — the part of it that joins its top edge
+    in one smooth run of colour (a flood fill from the region's top that follows the sky's
+    gradient and stops at roofs, lamps and trees). A region with no such part (its top is not
+    sky) is all sky: clouds were asked for there."""
+    import cv2
+
+    h, w = mask.shape
+    ys = np.nonzero(mask.any(axis=1))[0]
+    top = int(ys.min())
+    img = cv2.GaussianBlur(still, (5, 5), 0)
+    fill = np.zeros((h + 2, w + 2), np.uint8)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    for x in np.nonzero(mask[top])[0][:: max(1, w // 64)]:
+        if fill[top + 1, x + 1]:
+            continue
+        cv2.floodFill(img, fill, (int(x), top), (0, 0, 0), (4, 4, 4), (4, 4, 4), flags)
+    sky = (fill[1:-1, 1:-1] > 0) & mask
+    if sky.sum() < 0.05 * mask.sum():
+        sky = mask
+    return cv2.GaussianBlur(sky.astype(np.float32), (0, 0), 1.5)
+
+
+def _glow(still: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """0..1 per pixel: the region's lights (its brightest pixels) and a glow around them."""
+    import cv2
+
+    lum = still.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    inside = lum[mask]
+    lo, hi = np.percentile(inside, 85), np.percentile(inside, 99.5)
+    lights = np.clip((lum - lo) / max(1.0, hi - lo), 0, 1) * mask
+    radius = max(2.0, min(still.shape[:2]) / 80.0)
+    return np.clip(lights + 0.6 * cv2.GaussianBlur(lights, (0, 0), radius), 0, 1)
 
 
 def _tileable_noise(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
