@@ -73,6 +73,12 @@ def icon(name: str) -> QIcon:
         p.drawRect(QRectF(11, 6, 10, 5))
         p.setBrush(QColor("#202020"))
         p.drawEllipse(QPointF(16, 18), 5, 5)
+    elif name == "safe":  # a frame with its action- and title-safe areas inside
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(INK, 2.2))
+        p.drawRect(QRectF(3, 7, 26, 18))
+        p.setPen(QPen(INK, 1.6, Qt.PenStyle.DashLine))
+        p.drawRect(QRectF(7.5, 10.5, 17, 11))
     else:
         _draw_tool(p, name)
     p.end()

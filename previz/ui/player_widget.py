@@ -34,7 +34,6 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -187,8 +186,13 @@ class PlayerWidget(QWidget):
         self.guides.currentIndexChanged.connect(
             lambda i: self.view.set_guide(self.guides.itemData(i))
         )
-        self.safe = QCheckBox("Safe")
-        self.safe.setToolTip("Action safe (93%) and title safe (90%) areas, EBU R 95")
+        # an icon, not a "Safe" check box: the bar keeps the window within a 1280 px screen
+        self.safe = tb(
+            ":safe",
+            "Safe areas: action safe (93%) and title safe (90%), EBU R 95",
+            lambda: None,
+            checkable=True,
+        )
         self.safe.toggled.connect(self.view.set_safe_areas)
         for w in (self.mode_box, self.guides, self.safe):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
