@@ -127,7 +127,11 @@ class MaskTool(QWidget):
         self.btn_invert.clicked.connect(self.invert)
         self.btn_clear = button("clear", "Clear", "Remove the whole mask (every key)")
         self.btn_clear.clicked.connect(self.clear)
-        self.btn_undo = button("undo", "Undo", "Take back the last change to the mask")
+        self.btn_undo = button("undo", "Undo", "Undo: take back the last change to the mask")
+        # an icon (the tool bar's Undo), so the bar fits the player at 1280x800
+        self.btn_undo.setIcon(icons.icon("undo"))
+        self.btn_undo.setIconSize(QSize(16, 16))
+        self.btn_undo.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.btn_undo.clicked.connect(self.undo)
         self.btn_add_key = button(
             "add_key", "+ Key", "Keyframe: the mask at this frame (a moving mask)"
@@ -152,10 +156,10 @@ class MaskTool(QWidget):
         row1.setSpacing(2)
         for b in self.mode_buttons.values():
             row1.addWidget(b)
-        row1.addSpacing(6)
+        row1.addSpacing(4)
         row1.addWidget(self.size)
         row1.addWidget(self.feather)
-        row1.addSpacing(6)
+        row1.addSpacing(4)
         for w in (self.btn_invert, self.btn_clear, self.btn_undo, self.onion):
             row1.addWidget(w)
         row1.addStretch(1)
