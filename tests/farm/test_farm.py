@@ -162,6 +162,60 @@ def test_extend_and_a_pinned_image_send_their_inputs_to_the_farm_and_match_local
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+def test_region_edits_send_their_masks_to_the_farm_and_match_local(
+    farm: Any, make_project: Any
+) -> None:
+    """An inpaint with a moving (keyed) mask and a cinemagraph from a frame of a take run on a
+    node that never reads the project: their masks, still and source clip travel as data and
+    the takes match the local ones frame for frame."""
+    from previz.services.regions import MaskInput
+
+    results = {}
+    for where in ("local", farm.address):
+        svc = make_project("Reg" + str(len(results)))
+        shot = next(s for q in svc.sequences() for s in svc.shots(q.id))
+        runner = JobRunner(svc)
+        gen = runner.gen
+        gen.queue.runs_on = where
+        assert runner.acquire()
+        try:
+            gen.generate(shot.id, EngineChoice(engine="animatic", seed=5))
+            runner.run_pending()
+            keys = [
+                MaskInput(frame=0, box=(10, 20, 50, 50)),
+                MaskInput(frame=11, box=(90, 20, 50, 50)),
+            ]
+            inp = gen.inpaint(
+                shot.id,
+                "WIDE, dusk, an empty street",
+                keys,
+                EngineChoice(engine="animatic", seed=6),
+                take=1,
+            )
+            cin = gen.cinemagraph(
+                shot.id,
+                "clouds drift",
+                MaskInput(box=(0, 0, 160, 40)),
+                EngineChoice(engine="animatic", seed=7),
+                frame=3,
+                take=1,
+                duration_frames=12,
+                loop=True,
+            )
+            runner.run_pending()
+        finally:
+            runner.stop()
+        jobs = [runner.queue.get(j.id) for j in (inp, cin)]
+        assert [j.status for j in jobs] == ["done", "done"], [j.message for j in jobs]
+        takes = [svc.take_by_id(j.take_id) for j in jobs]
+        assert [t.operation for t in takes] == ["inpaint", "cinemagraph"]
+        results[where] = [frames_of(svc, t) for t in takes]
+    local, remote = results["local"], results[farm.address]
+    assert [len(f) for f in local] == [len(f) for f in remote] == [12, 12]
+    for a, b in zip(local, remote, strict=True):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
 def test_a_tiny_diffusers_model_on_the_farm_makes_the_take_it_makes_locally(
     farm: Any, make_project: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
