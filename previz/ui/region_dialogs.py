@@ -65,6 +65,28 @@ def _feather_box(value: int) -> QSpinBox:
     return box
 
 
+def _finish(
+    dlg: QDialog, intro: QLabel, form: QFormLayout, mask_text: str, ok: str, width: int
+) -> QLabel:
+    """A region dialog's last row (what the mask is), its buttons and layout; the mask row."""
+    mask_label = QLabel(mask_text)
+    mask_label.setObjectName("maskKeysText")
+    mask_label.setWordWrap(True)
+    form.addRow("Mask", mask_label)
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
+    buttons.accepted.connect(dlg.accept)
+    buttons.rejected.connect(dlg.reject)
+    lay = QVBoxLayout(dlg)
+    lay.addWidget(intro)
+    lay.addLayout(form)
+    lay.addWidget(buttons)
+    dlg.resize(width, dlg.sizeHint().height())
+    return mask_label
+
+
 class InpaintDialog(QDialog):
     """Inpaint: a new take where only the masked region is made again from the prompt."""
 
@@ -82,24 +104,10 @@ class InpaintDialog(QDialog):
         self.prompt = _prompt_box(prompt)
         self.prompt.setPlaceholderText("What goes in the masked region")
         self.feather = _feather_box(feather)
-        self.mask_label = QLabel(mask_text)
-        self.mask_label.setObjectName("maskKeysText")
-        self.mask_label.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Prompt", self.prompt)
         form.addRow("Feather", self.feather)
-        form.addRow("Mask", self.mask_label)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Inpaint")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(intro)
-        lay.addLayout(form)
-        lay.addWidget(buttons)
-        self.resize(520, self.sizeHint().height())
+        self.mask_label = _finish(self, intro, form, mask_text, "Inpaint", 520)
 
     def answer(self) -> InpaintAnswer:
         return InpaintAnswer(self.prompt.toPlainText().strip(), self.feather.value())
@@ -150,27 +158,13 @@ class CinemagraphDialog(QDialog):
         self.seconds.setValue(seconds)
         self.loop = QCheckBox("Loop seamlessly (the last frame leads back to the first)")
         self.feather = _feather_box(feather)
-        self.mask_label = QLabel(mask_text)
-        self.mask_label.setObjectName("maskKeysText")
-        self.mask_label.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Prompt", self.prompt)
         form.addRow("Still", source)
         form.addRow("Duration", self.seconds)
         form.addRow("", self.loop)
         form.addRow("Feather", self.feather)
-        form.addRow("Mask", self.mask_label)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Make Cinemagraph")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(intro)
-        lay.addLayout(form)
-        lay.addWidget(buttons)
-        self.resize(560, self.sizeHint().height())
+        self.mask_label = _finish(self, intro, form, mask_text, "Make Cinemagraph", 560)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
