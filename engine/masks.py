@@ -174,13 +174,13 @@ def _signed_distance(mask: np.ndarray) -> np.ndarray:
     return _distance_outside(mask) - inside
 
 
-def _shift(mask: np.ndarray, dx: float, dy: float) -> np.ndarray:
+def _shift_field(field: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """A float field moved by (dx, dy); what comes in from outside the frame repeats its edge."""
     import cv2
 
     m = np.float32([[1, 0, dx], [0, 1, dy]])
-    img = np.where(mask, 255, 0).astype(np.uint8)
-    h, w = mask.shape
-    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR) >= THRESHOLD
+    h, w = field.shape
+    return cv2.warpAffine(field, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _centroid(mask: np.ndarray) -> tuple[float, float]:
@@ -200,6 +200,18 @@ class MaskTrack:
         else:
             self.keys = sorted(((int(f), m) for f, m in keys if f is not None), key=lambda k: k[0])
         self._cache: dict[int, np.ndarray] = {}
+        self._fields: dict[int, np.ndarray] = {}  # signed distance of key k
+        self._centroids: dict[int, tuple[float, float]] = {}
+
+    def _sdf(self, k: int) -> np.ndarray:
+        if k not in self._fields:
+            self._fields[k] = _signed_distance(self.keys[k][1])
+        return self._fields[k]
+
+    def _centroid(self, k: int) -> tuple[float, float]:
+        if k not in self._centroids:
+            self._centroids[k] = _centroid(self.keys[k][1])
+        return self._centroids[k]
 
     @classmethod
     def load(cls, masks: Sequence[MaskKey], width: int, height: int) -> MaskTrack:
@@ -233,14 +245,16 @@ class MaskTrack:
         if frame == fb:
             return mb
         t = (frame - fa) / (fb - fa)
-        (ax, ay), (bx, by) = _centroid(ma), _centroid(mb)
-        # both shapes moved to the centroid of this frame, then morphed
-        a = _shift(ma, t * (bx - ax), t * (by - ay))
-        b = _shift(mb, (1 - t) * (ax - bx), (1 - t) * (ay - by))
+        (ax, ay), (bx, by) = self._centroid(k), self._centroid(k + 1)
+        # both shapes moved to the centroid of this frame, then morphed: the signed distance of
+        # a moved shape is its key's signed distance moved (computed once per key)
+        sa = _shift_field(self._sdf(k), t * (bx - ax), t * (by - ay))
+        sb = _shift_field(self._sdf(k + 1), (1 - t) * (ax - bx), (1 - t) * (ay - by))
+        a, b = sa <= 0, sb <= 0
         if not a.any() or not b.any():  # a shape slid off the frame: the other one alone
             out = a if a.any() else b
         else:
-            out = (1 - t) * _signed_distance(a) + t * _signed_distance(b) <= 0
+            out = (1 - t) * sa + t * sb <= 0
         if len(self._cache) > 64:
             self._cache.clear()
         self._cache[frame] = out

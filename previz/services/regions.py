@@ -274,6 +274,23 @@ def mask_at(keys: list[tuple[int, np.ndarray]], frame: int) -> np.ndarray:
     """The mask at `frame` of masks keyed at frames, interpolated exactly as the engines do
     (``engine.masks.MaskTrack``): the player's mask tool shows it between keys (the app may
     not import the engine itself)."""
+    import hashlib
+
+    import numpy as np
+
     from engine.masks import MaskTrack
 
-    return MaskTrack(keys).at(frame)
+    # the tool asks frame after frame with the same keys: keep their tracks (each caches its
+    # keys' signed distances, the costly part) so a frame costs one blend, not four transforms
+    ident = tuple(
+        (f, m.shape, hashlib.blake2b(np.packbits(m).tobytes(), digest_size=16).digest())
+        for f, m in keys
+    )
+    track = _TRACKS.pop(ident, None) or MaskTrack(keys)
+    _TRACKS[ident] = track
+    while len(_TRACKS) > 4:
+        _TRACKS.pop(next(iter(_TRACKS)))
+    return track.at(frame)
+
+
+_TRACKS: dict[tuple[Any, ...], Any] = {}  # the latest MaskTracks mask_at made, oldest first
