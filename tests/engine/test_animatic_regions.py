@@ -104,6 +104,40 @@ def test_inpaint_recolours_a_prop_and_keeps_the_rest(take, tmp_path: Path) -> No
     assert recipe["conditioning"]["masks"] == [{"path": str(path), "frame_index": None}]
 
 
+@pytest.mark.parametrize(
+    ("short", "whole"),
+    [
+        ("a blue car", PROMPT.replace("red car", "blue car")),
+        ("remove the man", None),
+    ],
+)
+def test_a_prompt_for_the_region_alone_edits_the_source_shot(
+    take, tmp_path: Path, short: str, whole: str | None
+) -> None:
+    """The prompt says only what goes inside ("a blue car", "remove the man"): the region is
+    the source's scene with that change, exactly as if the whole edited shot prompt had been
+    typed; it was once a patch of the animatic's default scene (a daylight plaza)."""
+    src, source = take
+    path, mask = mask_file(tmp_path, "region.png", CAR_BOX if whole else MAN_BOX)
+    req = Inpaint.for_source(src, prompt=short, masks=(MaskKey(path),), seed=3)
+    frames, recipe = job(req, tmp_path / "short")
+    assert_region_edit(frames, source, lambda i: mask, req.feather, changed=whole is not None)
+    assert recipe["edited_prompt"] != short and recipe["timeline"]["prompt"] == (
+        recipe["edited_prompt"]
+    )
+    if whole is not None:
+        typed, _ = job(dataclasses.replace(req, prompt=whole), tmp_path / "whole")
+        assert float(diff(frames[12], typed[12])[mask].mean()) <= TOL
+    else:
+        assert "man" not in recipe["edited_prompt"].split()
+        before = int(((figure_mask(source[12]) > 0) & mask).sum())
+        after = int(((figure_mask(frames[12]) > 0) & mask).sum())
+        assert before > 50 and after < 0.1 * before, (before, after)
+    # the rest of the region is the source's set at the source's light, not another scene
+    border = mask & ~cv2.erode(mask.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    assert float(diff(frames[12], source[12])[border & (source[12].max(axis=2) > 0)].mean()) < 25
+
+
 @pytest.mark.parametrize("operation", ["text_to_video", "loop"])
 def test_inpaint_rerenders_the_source_scene_on_its_time_base(
     operation: str, tmp_path: Path

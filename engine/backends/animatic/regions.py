@@ -50,6 +50,7 @@ from engine.backends.animatic import (
     _Emitter,
     _source_span,
 )
+from engine.backends.animatic.edits import edited_labels, edited_prompt
 from engine.backends.animatic.grammar import ShotSpec, parse_prompt
 from engine.masks import MaskTrack, composite, feather_alpha, read_mask, resize_mask
 
@@ -131,9 +132,14 @@ def inpaint(engine: AnimaticEngine, req: Inpaint, emit: _Emitter) -> dict[str, A
     span = _source_span(req.source, req)
     if span is not None:
         tl, t_start, _ = span
-        r = _scene_renderer(engine, req, tl, req.prompt)
+        # "a blue car", "remove the man": the edit applied to the source shot's prompt
+        prompt = edited_prompt(tl["prompt"], req.prompt, tuple(tl["labels"]))
+        labels = edited_labels(prompt, tuple(dict.fromkeys([*tl["labels"], *req.labels])))
+        r = _scene_renderer(engine, req, tl, prompt, labels)
         extra["region_method"] = "scene"
-        extra["timeline"] = _edited_timeline(req, tl, extra)
+        if prompt != req.prompt:
+            extra["edited_prompt"] = prompt
+        extra["timeline"] = _edited_timeline(req, tl, extra, prompt, labels)
         loop_window = _loop_window(req)
 
         def new_frame(i: int, src: np.ndarray) -> np.ndarray:
@@ -178,14 +184,16 @@ def inpaint(engine: AnimaticEngine, req: Inpaint, emit: _Emitter) -> dict[str, A
     return extra
 
 
-def _edited_timeline(req: Inpaint, tl: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def _edited_timeline(
+    req: Inpaint, tl: dict[str, Any], extra: dict[str, Any], prompt: str, labels: tuple[str, ...]
+) -> dict[str, Any]:
     """The inpainted take's timeline: the edited scene when the edited prompt frames it as the
     source did (an extend then carries the edit on); else the source's scene, so an extend
     still lines up with the frames (and the recipe says the edit does not carry on)."""
     source_spec = parse_prompt(tl["prompt"], tuple(tl["labels"]))
-    edited = parse_prompt(req.prompt, req.labels, req.scene_heading)
+    edited = parse_prompt(prompt, labels, req.scene_heading)
     if all(getattr(edited, f) == getattr(source_spec, f) for f in _CAMERA_FIELDS):
-        return dict(tl, prompt=req.prompt, labels=list(req.labels))
+        return dict(tl, prompt=prompt, labels=list(labels))
     extra["region_note"] = (
         "the edited prompt frames the shot differently from the source's; the region was "
         "re-rendered with the source's camera, and an extend continues the source's scene"
