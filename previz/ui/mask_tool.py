@@ -160,7 +160,7 @@ class MaskTool(QWidget):
         row1.addWidget(self.size)
         row1.addWidget(self.feather)
         row1.addSpacing(4)
-        for w in (self.btn_invert, self.btn_clear, self.btn_undo, self.onion):
+        for w in (self.btn_invert, self.btn_clear, self.btn_undo):
             row1.addWidget(w)
         row1.addStretch(1)
         row2 = QHBoxLayout()
@@ -170,6 +170,7 @@ class MaskTool(QWidget):
         row2.addWidget(self.btn_del_key)
         row2.addWidget(self.strip, 2)
         row2.addWidget(self.keys_label, 1)
+        row2.addWidget(self.onion)  # on the second row: the first must fit a 1280 px window
         self.extra = QHBoxLayout()  # the window puts Inpaint… / Make Cinemagraph… here
         self.extra.setSpacing(2)
         row2.addLayout(self.extra)

@@ -155,13 +155,18 @@ class TakesWidget(QWidget):
         row2.addWidget(self.btn_compare)
         row2.addWidget(self.btn_delete)
         row2.addStretch(1)
-        row2.addWidget(self.btn_mask)
         row2.addWidget(self.btn_import)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 8)
         lay.addWidget(self.title)
         lay.addWidget(self.stack, 1)
         lay.addLayout(row1)
+        # a region take's Edit mask… on a line of its own: beside Compare, Delete and Import…
+        # it made the panel (and so the window) wider than a 1280 px screen
+        mrow = QHBoxLayout()
+        mrow.addWidget(self.btn_mask)
+        mrow.addStretch(1)
+        lay.addLayout(mrow)
         # a long take's window picker on its own line, its buttons below: side by side they
         # made the panel (and so the window) too wide for a 1280 px screen
         self.long_row = QWidget()

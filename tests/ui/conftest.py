@@ -66,3 +66,24 @@ def open_window(qtbot: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for w in windows:
         w.close()
+
+
+@pytest.fixture
+def app_theme():
+    """The app's theme (style, palette, font, style sheet) for one test, then the test
+    process's own again: later tests measure widths in their own fonts (a theme left behind
+    once made the toolbar test see a compact toolbar at 1280 px)."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from previz.ui import theme
+
+    app = QApplication.instance()
+    before = (app.style().name(), QPalette(app.palette()), app.font(), app.styleSheet())
+    theme.apply_theme(app)
+    yield
+    style, palette, font, sheet = before
+    app.setStyleSheet(sheet)
+    app.setStyle(style)
+    app.setPalette(palette)
+    app.setFont(font)

@@ -142,26 +142,6 @@ def test_a_new_element_does_not_make_the_shown_prompt_a_pending_edit(
     assert w.svc.shot(shot.id).prompt == "CU, night, @Jun"
 
 
-@pytest.fixture
-def app_theme():
-    """The app's theme (style, palette, font, style sheet) for one test, then the test
-    process's own again: later tests measure widths in their own fonts (a theme left behind
-    once made the toolbar test see a compact toolbar at 1280 px)."""
-    from PySide6.QtGui import QPalette
-
-    from previz.ui import theme
-
-    app = QApplication.instance()
-    before = (app.style().name(), QPalette(app.palette()), app.font(), app.styleSheet())
-    theme.apply_theme(app)
-    yield
-    style, palette, font, sheet = before
-    app.setStyleSheet(sheet)
-    app.setStyle(style)
-    app.setPalette(palette)
-    app.setFont(font)
-
-
 def test_the_window_fits_a_1280_wide_screen_with_and_without_a_project(
     qtbot, new_project, open_window, app_theme
 ) -> None:

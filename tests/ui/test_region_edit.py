@@ -290,8 +290,10 @@ def test_region_edits_disabled_with_the_reason(
 
 
 def test_region_dialogs_and_the_mask_tool_fit_a_1280x800_window(
-    qtbot, open_window, new_project
+    qtbot, open_window, new_project, app_theme
 ) -> None:
+    """With the app's theme (the fonts a user sees), opening the mask tool keeps the window
+    inside a 1280 px screen (its first row once pushed the window to 1313 px)."""
     w = open_window(new_project([PROMPT], frames=12))
     take_shown(qtbot, w)
     w.resize(1280, 800)
@@ -299,6 +301,8 @@ def test_region_dialogs_and_the_mask_tool_fit_a_1280x800_window(
     w.mask_action.trigger()
     QApplication.processEvents()
     tool = w.player.mask_tool
+    assert w.minimumSizeHint().width() <= 1280, w.minimumSizeHint()
+    qtbot.waitUntil(lambda: w.width() == 1280, timeout=5000)
     assert tool.minimumSizeHint().width() <= w.player.width()
     assert tool.geometry().right() <= w.player.width()
     drag(w.player.view, (150, 80), (170, 80))
@@ -321,6 +325,21 @@ def test_region_dialogs_and_the_mask_tool_fit_a_1280x800_window(
     assert set(widths) == {"inpaint", "cinemagraph"}
     for name, width in widths.items():
         assert width <= w.width(), f"the {name} dialog is {width} px wide"
+    # a region take shown in the takes panel, its Edit mask… offered, the mask tool open: the
+    # window still fits (Edit mask… beside Compare, Delete and Import… made it 1313 px wide)
+    sid = w.timeline.shot_ids()[0]
+    seen = answer_dialog(qtbot, "inpaintDialog", lambda d: d.prompt.setPlainText("a blue car"))
+    w.actions.inpaint_action.trigger()
+    assert seen and error_texts() == []
+    qtbot.waitUntil(lambda: w.svc.shot(sid).take_count == 2, timeout=JOB_TIMEOUT_MS)
+    new = next(t for t in w.svc.takes(sid) if t.number == 2)
+    w.takes.refresh()
+    w.takes.set_current_take(new.id)
+    assert not w.takes.btn_mask.isHidden()
+    if not w.player.masking:
+        w.mask_action.trigger()
+    QApplication.processEvents()
+    assert w.minimumSizeHint().width() <= 1280, w.minimumSizeHint()
 
 
 def test_a_mask_of_another_size_is_offered_a_resize_and_a_cinemagraph_mask_edits_again(
