@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QSizePolicy,
     QSpinBox,
     QToolButton,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from previz.ui import icons
+from previz.ui.elided_label import ElidedLabel
 
 MODES = ("brush", "rect", "ellipse", "erase", "move")
 MODE_TIPS = {
@@ -144,10 +144,9 @@ class MaskTool(QWidget):
         self.onion.setToolTip("Tint the mask over the picture (off: its outline only)")
         self.onion.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.onion.toggled.connect(lambda _on: self._touch(rebuild=False))
-        self.keys_label = QLabel("")
+        self.keys_label = ElidedLabel("")  # "…" where it is cut, the whole of it in its tooltip
         self.keys_label.setObjectName("maskKeys")
         self.keys_label.setStyleSheet("color: #a0a0a0;")
-        self.keys_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.strip = KeyStrip(self)
         self.strip.clicked.connect(self.seek_requested)
 
@@ -422,7 +421,8 @@ class MaskTool(QWidget):
         else:
             text = "held for the whole take"
         self.keys_label.setText(text)
-        self.keys_label.setToolTip(self.describe())
+        described = self.describe()
+        self.keys_label.set_extra_tooltip(described if described != text else "")
         self.strip.set_keys(frames, self.frame, self.total)
 
     # --- drawing over the picture --------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_rectangle_keys_move_the_mask_and_the_player_shows_it_between_keys(
     mid = tool.mask()
     cx, _cy = centroid(mid)
     assert 120 < cx < 160, cx  # about half way (50 -> 230)
-    assert "between keys" in tool.keys_label.text()
+    assert "between keys" in tool.keys_label.full_text()
     img = view.grab().toImage()
 
     def reddish(x: int, y: int) -> bool:
