@@ -123,6 +123,38 @@ def test_a_sequence_on_the_farm_has_the_same_frames_as_locally_and_reports_progr
     assert len(ev.takes) == 2
 
 
+def takes_here_and_on_farm(
+    farm: Any, make_project: Any, name: str, queue: Any, shots: int = 1
+) -> dict[str, list[Any]]:
+    """For "local" and the farm: a fresh project, ``queue(gen, shots, runner)`` queueing jobs
+    (it may run earlier ones with ``runner.run_pending()``) and returning the jobs whose takes
+    to compare; every job must finish. Returns {where: [(svc, take), ...]}."""
+    results: dict[str, list[Any]] = {}
+    for where in ("local", farm.address):
+        svc = make_project(name + str(len(results)), shots=shots)
+        made = [s for q in svc.sequences() for s in svc.shots(q.id)]
+        runner = JobRunner(svc)
+        runner.gen.queue.runs_on = where
+        assert runner.acquire()
+        try:
+            mine = queue(runner.gen, made, runner)
+            runner.run_pending()
+        finally:
+            runner.stop()
+        jobs = [runner.queue.get(j.id) for j in mine]
+        assert all(j.status == "done" for j in jobs), [j.message for j in jobs]
+        results[where] = [(svc, svc.take_by_id(j.take_id)) for j in jobs]
+    return results
+
+
+def assert_same_frames(results: dict[str, list[Any]], farm: Any, lengths: list[int]) -> None:
+    local = [frames_of(svc, t) for svc, t in results["local"]]
+    remote = [frames_of(svc, t) for svc, t in results[farm.address]]
+    assert [len(f) for f in local] == [len(f) for f in remote] == lengths
+    for a, b in zip(local, remote, strict=True):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
 def test_extend_and_a_pinned_image_send_their_inputs_to_the_farm_and_match_local(
     farm: Any, make_project: Any, tmp_path: Path
 ) -> None:
@@ -135,31 +167,18 @@ def test_extend_and_a_pinned_image_send_their_inputs_to_the_farm_and_match_local
     img[:, :80] = (200, 40, 30)
     img[20:70, 90:150] = (20, 180, 220)
     Image.fromarray(img).save(still)
-    results = {}
-    for where in ("local", farm.address):
-        svc = make_project("Ext" + str(len(results)), shots=2)
-        shots = [s for q in svc.sequences() for s in svc.shots(q.id)]
-        runner = JobRunner(svc)
-        gen = runner.gen
-        gen.queue.runs_on = where
-        assert runner.acquire()
-        try:
-            gen.generate(shots[0].id, EngineChoice(engine="animatic", seed=5))
-            runner.run_pending()
-            ext = gen.extend(shots[0].id, "forward", 12, EngineChoice(engine="animatic", seed=6))
-            pin = gen.generate(
-                shots[1].id, EngineChoice(engine="animatic", seed=7), images=[(still, 0)]
-            )[0]
-            runner.run_pending()
-        finally:
-            runner.stop()
-        jobs = [runner.queue.get(j.id) for j in (ext, pin)]
-        assert [j.status for j in jobs] == ["done", "done"], [j.message for j in jobs]
-        results[where] = [frames_of(svc, svc.take_by_id(j.take_id)) for j in jobs]
-    local, remote = results["local"], results[farm.address]
-    assert [len(f) for f in local] == [len(f) for f in remote] == [24, 12]
-    for a, b in zip(local, remote, strict=True):
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+    def queue(gen: Any, shots: list[Any], runner: Any) -> list[Any]:
+        gen.generate(shots[0].id, EngineChoice(engine="animatic", seed=5))
+        runner.run_pending()
+        ext = gen.extend(shots[0].id, "forward", 12, EngineChoice(engine="animatic", seed=6))
+        pin = gen.generate(
+            shots[1].id, EngineChoice(engine="animatic", seed=7), images=[(still, 0)]
+        )[0]
+        return [ext, pin]
+
+    results = takes_here_and_on_farm(farm, make_project, "Ext", queue, shots=2)
+    assert_same_frames(results, farm, [24, 12])
 
 
 def test_region_edits_send_their_masks_to_the_farm_and_match_local(
@@ -170,50 +189,34 @@ def test_region_edits_send_their_masks_to_the_farm_and_match_local(
     the takes match the local ones frame for frame."""
     from previz.services.regions import MaskInput
 
-    results = {}
-    for where in ("local", farm.address):
-        svc = make_project("Reg" + str(len(results)))
-        shot = next(s for q in svc.sequences() for s in svc.shots(q.id))
-        runner = JobRunner(svc)
-        gen = runner.gen
-        gen.queue.runs_on = where
-        assert runner.acquire()
-        try:
-            gen.generate(shot.id, EngineChoice(engine="animatic", seed=5))
-            runner.run_pending()
-            keys = [
-                MaskInput(frame=0, box=(10, 20, 50, 50)),
-                MaskInput(frame=11, box=(90, 20, 50, 50)),
-            ]
-            inp = gen.inpaint(
-                shot.id,
-                "WIDE, dusk, an empty street",
-                keys,
-                EngineChoice(engine="animatic", seed=6),
-                take=1,
-            )
-            cin = gen.cinemagraph(
-                shot.id,
-                "clouds drift",
-                MaskInput(box=(0, 0, 160, 40)),
-                EngineChoice(engine="animatic", seed=7),
-                frame=3,
-                take=1,
-                duration_frames=12,
-                loop=True,
-            )
-            runner.run_pending()
-        finally:
-            runner.stop()
-        jobs = [runner.queue.get(j.id) for j in (inp, cin)]
-        assert [j.status for j in jobs] == ["done", "done"], [j.message for j in jobs]
-        takes = [svc.take_by_id(j.take_id) for j in jobs]
-        assert [t.operation for t in takes] == ["inpaint", "cinemagraph"]
-        results[where] = [frames_of(svc, t) for t in takes]
-    local, remote = results["local"], results[farm.address]
-    assert [len(f) for f in local] == [len(f) for f in remote] == [12, 12]
-    for a, b in zip(local, remote, strict=True):
-        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    def queue(gen: Any, shots: list[Any], runner: Any) -> list[Any]:
+        shot = shots[0]
+        gen.generate(shot.id, EngineChoice(engine="animatic", seed=5))
+        runner.run_pending()
+        keys = [MaskInput(frame=0, box=(10, 20, 50, 50)), MaskInput(frame=11, box=(90, 20, 50, 50))]
+        inp = gen.inpaint(
+            shot.id,
+            "WIDE, dusk, an empty street",
+            keys,
+            EngineChoice(engine="animatic", seed=6),
+            take=1,
+        )
+        cin = gen.cinemagraph(
+            shot.id,
+            "clouds drift",
+            MaskInput(box=(0, 0, 160, 40)),
+            EngineChoice(engine="animatic", seed=7),
+            frame=3,
+            take=1,
+            duration_frames=12,
+            loop=True,
+        )
+        return [inp, cin]
+
+    results = takes_here_and_on_farm(farm, make_project, "Reg", queue)
+    for made in results.values():
+        assert [t.operation for _, t in made] == ["inpaint", "cinemagraph"]
+    assert_same_frames(results, farm, [12, 12])
 
 
 def test_a_tiny_diffusers_model_on_the_farm_makes_the_take_it_makes_locally(

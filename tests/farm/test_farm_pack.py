@@ -32,6 +32,9 @@ def _paths(obj: object) -> list[Path]:
         elif isinstance(o, tuple | list):
             for x in o:
                 walk(x)
+        elif isinstance(o, dict):
+            for x in o.values():
+                walk(x)
 
     walk(obj)
     return found

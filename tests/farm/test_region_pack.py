@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.farm.test_farm_pack import _paths
+
 W, H = 96, 64
 
 
@@ -52,28 +54,6 @@ def _source(files: dict[str, Path]):
         num_frames=10,
         recipe={"engine": "animatic", "prompt": "WIDE a harbour"},
     )
-
-
-def _paths(obj: object) -> list[Path]:
-    import dataclasses
-
-    found: list[Path] = []
-
-    def walk(o: object) -> None:
-        if isinstance(o, Path):
-            found.append(o)
-        elif dataclasses.is_dataclass(o) and not isinstance(o, type):
-            for f in dataclasses.fields(o):
-                walk(getattr(o, f.name))
-        elif isinstance(o, tuple | list):
-            for x in o:
-                walk(x)
-        elif isinstance(o, dict):
-            for x in o.values():
-                walk(x)
-
-    walk(obj)
-    return found
 
 
 def _travel(req, tmp_path: Path, folder: Path):
