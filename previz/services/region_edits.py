@@ -85,8 +85,12 @@ class RegionEdits:
         if not (prompt or "").strip():
             what = "what goes inside the mask" if op == "inpaint" else "how the masked region moves"
             raise InvalidInput(f"{op} needs a prompt saying {what} (--prompt)")
-        if not isinstance(feather, int) or isinstance(feather, bool) or not 0 <= feather <= 256:
-            raise InvalidInput(f"--feather {feather!r} is out of range; give 0..256 pixels")
+        from engine.api import MAX_FEATHER
+
+        if not isinstance(feather, int) or isinstance(feather, bool):
+            raise InvalidInput(f"--feather {feather!r} is not a whole number of pixels")
+        if not 0 <= feather <= MAX_FEATHER:
+            raise InvalidInput(f"--feather {feather} is out of range; give 0..{MAX_FEATHER} pixels")
         why = self.region_support(info.id, op, choice)
         if why:
             raise InvalidInput(why)
